@@ -1,0 +1,93 @@
+// Package apperr defines the application's error type: a stable code, the
+// field at fault, the rule (R-… id from RULES.md) that refused, and a reason
+// key that front ends translate. Errors are mapped to transport codes once,
+// at the edge.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error for callers and transports.
+type Code string
+
+// Error codes.
+const (
+	EINVALID   Code = "invalid"   // the input breaks a rule or is malformed
+	ENOTFOUND  Code = "not_found" // a referenced thing does not exist
+	ECONFLICT  Code = "conflict"  // the action conflicts with current state
+	EFORBIDDEN Code = "forbidden" // the actor may not do this
+	EINTERNAL  Code = "internal"  // a fault of ours
+)
+
+// Error is the application error. Message is English; Reason is a stable key
+// (e.g. "urge.exempt.region") for translation and for clients to switch on.
+type Error struct {
+	Code    Code   `json:"code"`
+	Reason  string `json:"reason,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Rule    string `json:"rule,omitempty"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string {
+	s := string(e.Code)
+	if e.Rule != "" {
+		s += " [" + e.Rule + "]"
+	}
+	if e.Field != "" {
+		s += " " + e.Field + ":"
+	}
+	return s + " " + e.Message
+}
+
+// New builds an error.
+func New(code Code, reason, field, rule, format string, args ...any) *Error {
+	return &Error{Code: code, Reason: reason, Field: field, Rule: rule, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid is shorthand for an EINVALID error naming a field and a rule.
+func Invalid(field, rule, format string, args ...any) *Error {
+	return New(EINVALID, "invalid", field, rule, format, args...)
+}
+
+// NotFound is shorthand for an ENOTFOUND error naming the field that referred to it.
+func NotFound(field, format string, args ...any) *Error {
+	return New(ENOTFOUND, "not_found", field, "", format, args...)
+}
+
+// Forbidden is shorthand for an EFORBIDDEN error.
+func Forbidden(reason, rule, format string, args ...any) *Error {
+	return New(EFORBIDDEN, reason, "", rule, format, args...)
+}
+
+// Conflict is shorthand for an ECONFLICT error.
+func Conflict(reason, rule, format string, args ...any) *Error {
+	return New(ECONFLICT, reason, "", rule, format, args...)
+}
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// CodeOf returns the code of err: EINTERNAL for errors not of this package, "" for nil.
+func CodeOf(err error) Code {
+	if err == nil {
+		return ""
+	}
+	if e, ok := As(err); ok {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// IsApp reports whether err is an application error (a refusal), as opposed
+// to a system fault that should abort a transaction.
+func IsApp(err error) bool {
+	_, ok := As(err)
+	return ok
+}

@@ -1,0 +1,376 @@
+package commerce
+
+import (
+	"fmt"
+	"time"
+
+	"aftersale/internal/apperr"
+)
+
+// FactType names a kind of fact the marketplace's order system sends.
+type FactType string
+
+// Fact types.
+const (
+	FactShop             FactType = "shop"              // a shop and its accounts (upsert)
+	FactAccount          FactType = "account"           // one account added or changed
+	FactPresence         FactType = "presence"          // a sub-account came online or went offline
+	FactOrder            FactType = "order"             // an order was paid
+	FactDelayReport      FactType = "delay_report"      // the shop filed a delay report (报备)
+	FactShipment         FactType = "shipment"          // the order shipped
+	FactTracking         FactType = "tracking"          // a tracking update
+	FactRefund           FactType = "refund"            // a refund was completed
+	FactInvoiceRequested FactType = "invoice_requested" // the buyer applied for an invoice
+	FactInvoiceIssued    FactType = "invoice_issued"    // the shop issued (uploaded) the invoice
+	FactChatReply        FactType = "chat_reply"        // the seller answered a chat card (R-URG-4)
+)
+
+// FactTypes lists every fact type.
+var FactTypes = []FactType{FactShop, FactAccount, FactPresence, FactOrder, FactDelayReport, FactShipment,
+	FactTracking, FactRefund, FactInvoiceRequested, FactInvoiceIssued, FactChatReply}
+
+// Fact is one fact from the order system. ID is its idempotency key: a
+// repeated id is accepted once and answered as a duplicate. At is when it
+// happened. Exactly one payload matching Type is set.
+type Fact struct {
+	ID   string    `json:"id" yaml:"id"`
+	Type FactType  `json:"type" yaml:"type"`
+	At   time.Time `json:"at" yaml:"at"`
+
+	Shop             *Shop                 `json:"shop,omitempty" yaml:"shop"`
+	Account          *Account              `json:"account,omitempty" yaml:"account"`
+	Presence         *PresenceFact         `json:"presence,omitempty" yaml:"presence"`
+	Order            *Order                `json:"order,omitempty" yaml:"order"`
+	DelayReport      *DelayReportFact      `json:"delay_report,omitempty" yaml:"delay_report"`
+	Shipment         *ShipmentFact         `json:"shipment,omitempty" yaml:"shipment"`
+	Tracking         *TrackingFact         `json:"tracking,omitempty" yaml:"tracking"`
+	Refund           *RefundFact           `json:"refund,omitempty" yaml:"refund"`
+	InvoiceRequested *InvoiceRequestedFact `json:"invoice_requested,omitempty" yaml:"invoice_requested"`
+	InvoiceIssued    *InvoiceIssuedFact    `json:"invoice_issued,omitempty" yaml:"invoice_issued"`
+	ChatReply        *ChatReplyFact        `json:"chat_reply,omitempty" yaml:"chat_reply"`
+}
+
+// PresenceFact says whether a sub-account is online (R-NTF-2 sends cards to online ones).
+type PresenceFact struct {
+	AccountID string `json:"account_id" yaml:"account_id"`
+	Online    bool   `json:"online" yaml:"online"`
+}
+
+// DelayReportFact is a delay report (报备) and its outcome.
+type DelayReportFact struct {
+	OrderID        string    `json:"order_id" yaml:"order_id"`
+	ReportedShipBy time.Time `json:"reported_ship_by" yaml:"reported_ship_by"`
+	Approved       bool      `json:"approved" yaml:"approved"`
+}
+
+// ShipmentFact says the order shipped.
+type ShipmentFact struct {
+	OrderID    string `json:"order_id" yaml:"order_id"`
+	Carrier    string `json:"carrier" yaml:"carrier"`
+	TrackingNo string `json:"tracking_no" yaml:"tracking_no"`
+}
+
+// Tracking statuses.
+const (
+	TrackingInTransit = "in_transit"
+	TrackingSigned    = "signed"
+)
+
+// TrackingFact is one tracking update; At of the fact is the update's time.
+type TrackingFact struct {
+	OrderID  string `json:"order_id" yaml:"order_id"`
+	Status   string `json:"status" yaml:"status"` // in_transit | signed
+	Location string `json:"location,omitempty" yaml:"location"`
+	// SignedRegion, for a signed status, is where the parcel was signed for.
+	SignedRegion string `json:"signed_region,omitempty" yaml:"signed_region"`
+}
+
+// RefundFact says a refund was completed.
+type RefundFact struct {
+	OrderID   string `json:"order_id" yaml:"order_id"`
+	AmountFen int64  `json:"amount_fen" yaml:"amount_fen"`
+}
+
+// InvoiceRequestedFact says the buyer applied for an invoice (R-INV-1: time A is the fact's At).
+type InvoiceRequestedFact struct {
+	OrderID string `json:"order_id" yaml:"order_id"`
+}
+
+// InvoiceIssuedFact says the shop issued the invoice (R-INV-5).
+type InvoiceIssuedFact struct {
+	OrderID string `json:"order_id" yaml:"order_id"`
+}
+
+// ChatReplyFact says the seller answered the chat card sent for an order (R-URG-4).
+type ChatReplyFact struct {
+	OrderID string `json:"order_id" yaml:"order_id"`
+}
+
+// OrderID returns the order the fact refers to, or "" for shop-level facts.
+func (f *Fact) OrderID() string {
+	switch f.Type {
+	case FactOrder:
+		if f.Order != nil {
+			return f.Order.ID
+		}
+	case FactDelayReport:
+		return f.DelayReport.OrderID
+	case FactShipment:
+		return f.Shipment.OrderID
+	case FactTracking:
+		return f.Tracking.OrderID
+	case FactRefund:
+		return f.Refund.OrderID
+	case FactInvoiceRequested:
+		return f.InvoiceRequested.OrderID
+	case FactInvoiceIssued:
+		return f.InvoiceIssued.OrderID
+	case FactChatReply:
+		return f.ChatReply.OrderID
+	}
+	return ""
+}
+
+func required(field, v string) error {
+	if v == "" {
+		return apperr.Invalid(field, "", "%s is required", field)
+	}
+	return nil
+}
+
+// Validate checks what can be checked without the store: the envelope, that
+// the payload matches the type, required fields and signs of amounts.
+func (f *Fact) Validate() error {
+	if err := required("id", f.ID); err != nil {
+		return err
+	}
+	if f.At.IsZero() {
+		return apperr.Invalid("at", "", "at is required")
+	}
+	set := 0
+	for _, p := range []bool{f.Shop != nil, f.Account != nil, f.Presence != nil, f.Order != nil,
+		f.DelayReport != nil, f.Shipment != nil, f.Tracking != nil, f.Refund != nil,
+		f.InvoiceRequested != nil, f.InvoiceIssued != nil, f.ChatReply != nil} {
+		if p {
+			set++
+		}
+	}
+	if set != 1 {
+		return apperr.Invalid("type", "", "a fact carries exactly one payload, matching its type; got %d", set)
+	}
+	miss := func(field string) error {
+		return apperr.Invalid(string(f.Type), "", "fact type %q needs the %q payload", f.Type, field)
+	}
+	switch f.Type {
+	case FactShop:
+		if f.Shop == nil {
+			return miss("shop")
+		}
+		return f.Shop.validate("shop")
+	case FactAccount:
+		if f.Account == nil {
+			return miss("account")
+		}
+		if err := required("account.id", f.Account.ID); err != nil {
+			return err
+		}
+		if err := required("account.shop_id", f.Account.ShopID); err != nil {
+			return err
+		}
+		if f.Account.Role != RoleMain && f.Account.Role != RoleSub {
+			return apperr.Invalid("account.role", "", "role must be main or sub, not %q", f.Account.Role)
+		}
+	case FactPresence:
+		if f.Presence == nil {
+			return miss("presence")
+		}
+		return required("presence.account_id", f.Presence.AccountID)
+	case FactOrder:
+		if f.Order == nil {
+			return miss("order")
+		}
+		return f.Order.validate()
+	case FactDelayReport:
+		if f.DelayReport == nil {
+			return miss("delay_report")
+		}
+		if f.DelayReport.ReportedShipBy.IsZero() {
+			return apperr.Invalid("delay_report.reported_ship_by", "R-URG-2", "reported_ship_by is required")
+		}
+		return required("delay_report.order_id", f.DelayReport.OrderID)
+	case FactShipment:
+		if f.Shipment == nil {
+			return miss("shipment")
+		}
+		return required("shipment.order_id", f.Shipment.OrderID)
+	case FactTracking:
+		if f.Tracking == nil {
+			return miss("tracking")
+		}
+		if f.Tracking.Status != TrackingInTransit && f.Tracking.Status != TrackingSigned {
+			return apperr.Invalid("tracking.status", "R-LOG-1", "status must be in_transit or signed, not %q", f.Tracking.Status)
+		}
+		return required("tracking.order_id", f.Tracking.OrderID)
+	case FactRefund:
+		if f.Refund == nil {
+			return miss("refund")
+		}
+		if f.Refund.AmountFen <= 0 {
+			return apperr.Invalid("refund.amount_fen", "", "amount_fen must be positive, got %d", f.Refund.AmountFen)
+		}
+		return required("refund.order_id", f.Refund.OrderID)
+	case FactInvoiceRequested:
+		if f.InvoiceRequested == nil {
+			return miss("invoice_requested")
+		}
+		return required("invoice_requested.order_id", f.InvoiceRequested.OrderID)
+	case FactInvoiceIssued:
+		if f.InvoiceIssued == nil {
+			return miss("invoice_issued")
+		}
+		return required("invoice_issued.order_id", f.InvoiceIssued.OrderID)
+	case FactChatReply:
+		if f.ChatReply == nil {
+			return miss("chat_reply")
+		}
+		return required("chat_reply.order_id", f.ChatReply.OrderID)
+	default:
+		return apperr.Invalid("type", "", "unknown fact type %q", f.Type)
+	}
+	return nil
+}
+
+func (s *Shop) validate(prefix string) error {
+	if err := required(prefix+".id", s.ID); err != nil {
+		return err
+	}
+	if !s.Platform.Valid() {
+		return apperr.Invalid(prefix+".platform", "", "platform must be taobao, tmall or taote, not %q", s.Platform)
+	}
+	if err := required(prefix+".main_account", s.MainAccount); err != nil {
+		return err
+	}
+	if s.InvoiceMode != "" && !s.InvoiceMode.Valid() {
+		return apperr.Invalid(prefix+".invoice_mode", "R-INV-6", "invoice_mode must be tax_office_proxy, upload or automatic, not %q", s.InvoiceMode)
+	}
+	seen := map[string]bool{s.MainAccount: true}
+	for i, a := range s.SubAccounts {
+		f := fmt.Sprintf("%s.sub_accounts[%d].id", prefix, i)
+		if err := required(f, a.ID); err != nil {
+			return err
+		}
+		if seen[a.ID] {
+			return apperr.Invalid(f, "", "account id %q appears twice", a.ID)
+		}
+		seen[a.ID] = true
+	}
+	return nil
+}
+
+func (o *Order) validate() error {
+	if err := required("order.id", o.ID); err != nil {
+		return err
+	}
+	if err := required("order.shop_id", o.ShopID); err != nil {
+		return err
+	}
+	if err := required("order.buyer_id", o.BuyerID); err != nil {
+		return err
+	}
+	if o.PaidFen < 0 {
+		return apperr.Invalid("order.paid_fen", "", "paid_fen must not be negative, got %d", o.PaidFen)
+	}
+	if o.PaidAt.IsZero() {
+		return apperr.Invalid("order.paid_at", "", "paid_at is required")
+	}
+	if o.ShipBy.IsZero() {
+		return apperr.Invalid("order.ship_by", "R-URG-1", "ship_by (the shipping deadline) is required")
+	}
+	if o.ShipBy.Before(o.PaidAt) {
+		return apperr.Invalid("order.ship_by", "R-URG-1", "ship_by %s is before paid_at %s", o.ShipBy.Format(time.RFC3339), o.PaidAt.Format(time.RFC3339))
+	}
+	if len(o.Items) == 0 {
+		return apperr.Invalid("order.items", "", "an order has at least one item")
+	}
+	switch o.Presale {
+	case PresaleNone, PresaleStaged, PresaleFull:
+	default:
+		return apperr.Invalid("order.presale", "R-URG-2", "presale must be empty, staged or full, not %q", o.Presale)
+	}
+	return nil
+}
+
+func notBefore(field string, at time.Time, prev time.Time, what string) error {
+	if at.Before(prev) {
+		return apperr.Invalid(field, "", "out of order: %s is before %s (%s)", at.Format(time.RFC3339), what, prev.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// ApplyToOrder validates an order-level fact against the order's current
+// projection and, when valid, folds it in. It never changes o on error. The
+// invoice deadlines are computed by the caller (they are policy); this sets
+// only the fact-derived fields.
+func ApplyToOrder(o *Order, f *Fact) error {
+	if err := notBefore("at", f.At, o.PaidAt, "the order's paid_at"); err != nil && f.Type != FactOrder {
+		return err
+	}
+	at := f.At.UTC()
+	switch f.Type {
+	case FactDelayReport:
+		if o.Shipped() {
+			return apperr.Conflict("order.shipped", "R-URG-2", "order %s already shipped; a delay report no longer applies", o.ID)
+		}
+		if f.DelayReport.ReportedShipBy.Before(at) {
+			return apperr.Invalid("delay_report.reported_ship_by", "R-URG-2", "reported_ship_by is before the report itself")
+		}
+		o.DelayReport = &DelayReport{ReportedShipBy: f.DelayReport.ReportedShipBy.UTC(), FiledAt: at, Approved: f.DelayReport.Approved}
+	case FactShipment:
+		if o.Shipped() {
+			return apperr.Conflict("order.shipped", "", "order %s already shipped at %s", o.ID, o.ShippedAt.Format(time.RFC3339))
+		}
+		o.ShippedAt, o.Carrier, o.TrackingNo = &at, f.Shipment.Carrier, f.Shipment.TrackingNo
+		o.LastTrackingAt, o.TrackingStatus = &at, TrackingInTransit
+	case FactTracking:
+		if !o.Shipped() {
+			return apperr.Conflict("order.unshipped", "R-LOG-1", "order %s has not shipped; no tracking yet", o.ID)
+		}
+		if err := notBefore("at", at, *o.LastTrackingAt, "the last tracking update"); err != nil {
+			return err
+		}
+		if o.SignedAt != nil {
+			return apperr.Conflict("order.signed", "", "order %s was already signed for", o.ID)
+		}
+		o.LastTrackingAt, o.TrackingStatus = &at, f.Tracking.Status
+		if f.Tracking.Status == TrackingSigned {
+			o.SignedAt = &at
+		}
+	case FactRefund:
+		if o.RefundedFen+f.Refund.AmountFen > o.PaidFen {
+			return apperr.Invalid("refund.amount_fen", "", "refunds would total %d fen, more than the %d fen paid", o.RefundedFen+f.Refund.AmountFen, o.PaidFen)
+		}
+		o.RefundedFen += f.Refund.AmountFen
+		o.RefundedAt = &at
+	case FactInvoiceRequested:
+		if o.Invoice != nil {
+			return apperr.Conflict("invoice.requested", "R-INV-1", "an invoice was already requested for order %s", o.ID)
+		}
+		o.Invoice = &Invoice{RequestedAt: at}
+	case FactInvoiceIssued:
+		if o.Invoice == nil {
+			return apperr.Conflict("invoice.not_requested", "R-INV-1", "no invoice was requested for order %s", o.ID)
+		}
+		if o.Invoice.IssuedAt != nil {
+			return apperr.Conflict("invoice.issued", "R-INV-5", "the invoice for order %s was already issued", o.ID)
+		}
+		if err := notBefore("at", at, o.Invoice.RequestedAt, "the invoice request"); err != nil {
+			return err
+		}
+		o.Invoice.IssuedAt = &at
+	case FactChatReply:
+		// nothing on the order; the engine records the response time.
+	default:
+		return apperr.Invalid("type", "", "fact type %q is not an order fact", f.Type)
+	}
+	return nil
+}
