@@ -130,7 +130,8 @@ type Order struct {
 	RefundedAt     *time.Time   `json:"refunded_at,omitempty" yaml:"-"`
 	UrgedAt        *time.Time   `json:"urged_at,omitempty" yaml:"-"` // R-URG-3
 	UrgeCount      int          `json:"urge_count,omitempty" yaml:"-"`
-	Complaints     int          `json:"complaints,omitempty" yaml:"-"` // complaints filed on the order
+	ChatCardAt     *time.Time   `json:"chat_card_at,omitempty" yaml:"-"` // R-URG-4: last chat card not yet answered
+	Complaints     int          `json:"complaints,omitempty" yaml:"-"`   // complaints filed on the order
 	Invoice        *Invoice     `json:"invoice,omitempty" yaml:"-"`
 }
 
@@ -150,7 +151,7 @@ type DelayReport struct {
 // Invoice is the invoice state of an order (R-INV-1, R-INV-2).
 type Invoice struct {
 	RequestedAt     time.Time  `json:"requested_at"`
-	FirstDeadline   time.Time  `json:"first_deadline"`   // issue by this or it is late (延迟开票)
+	FirstDeadline   time.Time  `json:"first_deadline"`    // issue by this or it is late (延迟开票)
 	SecondTimeoutAt time.Time  `json:"second_timeout_at"` // still not issued: second timeout (二次超时)
 	Late            bool       `json:"late,omitempty"`
 	SecondTimeout   bool       `json:"second_timeout,omitempty"`

@@ -58,4 +58,3 @@ func (s *Sequence) New(prefix string) string {
 	s.n[prefix]++
 	return fmt.Sprintf("%s_%06d", prefix, s.n[prefix])
 }
-

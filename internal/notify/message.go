@@ -13,12 +13,12 @@ type Kind string
 
 // Message kinds.
 const (
-	KindCard       Kind = "task_card"    // R-NTF-2: card with the order's details to online sub-accounts
-	KindReminder   Kind = "reminder"     // R-NTF-1: pop-up reminder, capped per sub-account per day
-	KindChatCard   Kind = "chat_card"    // R-URG-4: chat message card after "keep contacting the seller"
-	KindCollabCard Kind = "collab_card"  // R-COL-1: card from the official service account
-	KindCollabSMS  Kind = "collab_sms"   // R-COL-1: SMS from 商家协同官方运营
-	KindTaskEvent  Kind = "task_event"   // a task changed (for webhooks)
+	KindCard       Kind = "task_card"   // R-NTF-2: card with the order's details to online sub-accounts
+	KindReminder   Kind = "reminder"    // R-NTF-1: pop-up reminder, capped per sub-account per day
+	KindChatCard   Kind = "chat_card"   // R-URG-4: chat message card after "keep contacting the seller"
+	KindCollabCard Kind = "collab_card" // R-COL-1: card from the official service account
+	KindCollabSMS  Kind = "collab_sms"  // R-COL-1: SMS from 商家协同官方运营
+	KindTaskEvent  Kind = "task_event"  // a task changed (for webhooks)
 )
 
 // Status of an outbox message.

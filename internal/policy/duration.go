@@ -38,13 +38,33 @@ func ParseDuration(s string) (Duration, error) {
 	return Duration(time.Duration(days)*24*time.Hour + rest), nil
 }
 
-// String writes the duration the way policy files do.
+// String writes the duration the way policy files do: whole days from a
+// week up ("10d", "30d"), otherwise hours, minutes and seconds without zero
+// parts ("24h", "72h", "90m" as "1h30m", "2h").
 func (d Duration) String() string {
 	t := time.Duration(d)
-	if t != 0 && t%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", t/(24*time.Hour))
+	const day = 24 * time.Hour
+	if t >= 7*day && t%day == 0 {
+		return fmt.Sprintf("%dd", t/day)
 	}
-	return t.String()
+	if t == 0 || t%time.Second != 0 {
+		return t.String()
+	}
+	var b strings.Builder
+	if t < 0 {
+		b.WriteByte('-')
+		t = -t
+	}
+	if h := t / time.Hour; h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+	}
+	if m := t % time.Hour / time.Minute; m > 0 {
+		fmt.Fprintf(&b, "%dm", m)
+	}
+	if s := t % time.Minute / time.Second; s > 0 {
+		fmt.Fprintf(&b, "%ds", s)
+	}
+	return b.String()
 }
 
 // UnmarshalText parses a policy duration.

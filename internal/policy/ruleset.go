@@ -23,14 +23,14 @@ type RuleSet struct {
 	// half-month periods). Default Asia/Shanghai.
 	Timezone string `json:"timezone" yaml:"timezone"`
 
-	Tasks         TaskRules         `json:"tasks" yaml:"tasks"`
-	Urge          UrgeRules         `json:"urge" yaml:"urge"`
-	Logistics     LogisticsRules    `json:"logistics" yaml:"logistics"`
-	Invoice       InvoiceRules      `json:"invoice" yaml:"invoice"`
-	Notify        NotifyRules       `json:"notify" yaml:"notify"`
-	Messages      MessageRules      `json:"messages" yaml:"messages"`
-	Collaborative CollabRules       `json:"collaborative" yaml:"collaborative"`
-	Complaints    ComplaintRules    `json:"complaints" yaml:"complaints"`
+	Tasks         TaskRules      `json:"tasks" yaml:"tasks"`
+	Urge          UrgeRules      `json:"urge" yaml:"urge"`
+	Logistics     LogisticsRules `json:"logistics" yaml:"logistics"`
+	Invoice       InvoiceRules   `json:"invoice" yaml:"invoice"`
+	Notify        NotifyRules    `json:"notify" yaml:"notify"`
+	Messages      MessageRules   `json:"messages" yaml:"messages"`
+	Collaborative CollabRules    `json:"collaborative" yaml:"collaborative"`
+	Complaints    ComplaintRules `json:"complaints" yaml:"complaints"`
 
 	loc *time.Location
 }

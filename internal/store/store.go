@@ -65,6 +65,8 @@ type ReadTx interface {
 	Idempotent(ctx context.Context, key string) (response []byte, ok bool, err error)
 	// Firings returns up to limit timer firings, oldest first.
 	Firings(ctx context.Context, limit int) ([]task.Firing, error)
+	// FactSeen reports whether a fact id was recorded (see Tx.RecordFact).
+	FactSeen(ctx context.Context, id string) (bool, error)
 	// Counter reads a named counter (0 when never incremented).
 	Counter(ctx context.Context, key string) (int64, error)
 	// UrgedOrders lists a shop's orders marked "urged" within the shipping

@@ -1,0 +1,311 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"aftersale/internal/apperr"
+	"aftersale/internal/commerce"
+	"aftersale/internal/task"
+)
+
+// Fact result statuses.
+const (
+	FactAccepted  = "accepted"
+	FactDuplicate = "duplicate"
+	FactRefused   = "refused"
+)
+
+// FactResult is the outcome of one fact of a batch.
+type FactResult struct {
+	ID     string        `json:"id"`
+	Status string        `json:"status"`
+	Error  *apperr.Error `json:"error,omitempty"`
+}
+
+// Ingest applies a batch of facts in one transaction (group commit). Each
+// fact is accepted, answered as a duplicate (its id was seen before, in this
+// batch or earlier), or refused with an error that names the field and rule;
+// a refused fact changes nothing. A system error aborts the whole batch.
+func (e *Engine) Ingest(ctx context.Context, facts []commerce.Fact) ([]FactResult, error) {
+	res := make([]FactResult, len(facts))
+	err := e.update(ctx, func(x *txn) error {
+		for i := range facts {
+			f := &facts[i]
+			res[i] = FactResult{ID: f.ID, Status: FactAccepted}
+			err := x.ingest(ctx, f)
+			switch {
+			case err == errDuplicate:
+				res[i].Status = FactDuplicate
+			case err != nil:
+				ae, ok := apperr.As(err)
+				if !ok {
+					return err
+				}
+				res[i].Status, res[i].Error = FactRefused, ae
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+var errDuplicate = apperr.Conflict("fact.duplicate", "", "fact id already accepted")
+
+// ingest validates a fact and applies it. Every check comes before the first
+// write, so a refusal leaves the transaction as it was.
+func (x *txn) ingest(ctx context.Context, f *commerce.Fact) error {
+	if f.ID != "" {
+		seen, err := x.tx.FactSeen(ctx, f.ID)
+		if err != nil {
+			return err
+		}
+		if seen {
+			return errDuplicate
+		}
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	f.At = f.At.UTC()
+	if f.At.After(x.now.Add(x.e.skew)) {
+		return apperr.Invalid("at", "", "fact time %s is in the future (now %s)", f.At.Format(time.RFC3339), x.now.Format(time.RFC3339))
+	}
+	var apply func() error
+	var err error
+	switch f.Type {
+	case commerce.FactShop:
+		apply, err = x.shopFact(ctx, f)
+	case commerce.FactAccount:
+		apply, err = x.accountFact(ctx, f)
+	case commerce.FactPresence:
+		apply, err = x.presenceFact(ctx, f)
+	case commerce.FactOrder:
+		apply, err = x.orderFact(ctx, f)
+	default:
+		apply, err = x.orderUpdateFact(ctx, f)
+	}
+	if err != nil {
+		return err
+	}
+	if err := apply(); err != nil {
+		return err
+	}
+	payload, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	_, err = x.tx.RecordFact(ctx, f.ID, f.Type, f.At, payload)
+	return err
+}
+
+func (x *txn) shopFact(ctx context.Context, f *commerce.Fact) (func() error, error) {
+	s := *f.Shop
+	subs := s.SubAccounts
+	s.SubAccounts = nil
+	if s.InvoiceMode == "" {
+		s.InvoiceMode = commerce.InvoiceUpload
+	}
+	old, err := x.tx.Shop(ctx, s.ID)
+	if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
+		return nil, err
+	}
+	if old != nil && old.Platform != s.Platform {
+		return nil, apperr.Invalid("shop.platform", "", "shop %s is on %s; a shop's platform never changes", s.ID, old.Platform)
+	}
+	accs := []commerce.Account{{ID: s.MainAccount, ShopID: s.ID, Role: commerce.RoleMain}}
+	for _, a := range subs {
+		a.ShopID, a.Role = s.ID, commerce.RoleSub
+		accs = append(accs, a)
+	}
+	for i := range accs {
+		prev, err := x.tx.Account(ctx, accs[i].ID)
+		if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
+			return nil, err
+		}
+		if prev != nil {
+			if prev.ShopID != s.ID {
+				return nil, apperr.Invalid("shop.sub_accounts", "", "account %s belongs to shop %s", prev.ID, prev.ShopID)
+			}
+			accs[i].Online = prev.Online
+		}
+	}
+	return func() error {
+		if err := x.tx.PutShop(ctx, &s); err != nil {
+			return err
+		}
+		delete(x.shops, s.ID)
+		for i := range accs {
+			if err := x.tx.PutAccount(ctx, &accs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+func (x *txn) accountFact(ctx context.Context, f *commerce.Fact) (func() error, error) {
+	a := *f.Account
+	if _, err := x.shop(ctx, a.ShopID); err != nil {
+		return nil, apperr.NotFound("account.shop_id", "no shop %q", a.ShopID)
+	}
+	prev, err := x.tx.Account(ctx, a.ID)
+	if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
+		return nil, err
+	}
+	if prev != nil {
+		if prev.ShopID != a.ShopID {
+			return nil, apperr.Invalid("account.shop_id", "", "account %s belongs to shop %s", a.ID, prev.ShopID)
+		}
+		a.Online = prev.Online
+	}
+	return func() error { return x.tx.PutAccount(ctx, &a) }, nil
+}
+
+func (x *txn) presenceFact(ctx context.Context, f *commerce.Fact) (func() error, error) {
+	a, err := x.tx.Account(ctx, f.Presence.AccountID)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.ENOTFOUND {
+			return nil, apperr.NotFound("presence.account_id", "no account %q", f.Presence.AccountID)
+		}
+		return nil, err
+	}
+	a.Online = f.Presence.Online
+	return func() error { return x.tx.PutAccount(ctx, a) }, nil
+}
+
+func (x *txn) orderFact(ctx context.Context, f *commerce.Fact) (func() error, error) {
+	o := *f.Order
+	if _, err := x.shop(ctx, o.ShopID); err != nil {
+		if apperr.CodeOf(err) == apperr.ENOTFOUND {
+			return nil, apperr.NotFound("order.shop_id", "no shop %q", o.ShopID)
+		}
+		return nil, err
+	}
+	if _, err := x.tx.Order(ctx, o.ID); err == nil {
+		return nil, apperr.Conflict("order.exists", "", "order %s already exists", o.ID)
+	} else if apperr.CodeOf(err) != apperr.ENOTFOUND {
+		return nil, err
+	}
+	if f.At.Before(o.PaidAt) {
+		return nil, apperr.Invalid("at", "", "out of order: the order fact (%s) is before its paid_at (%s)", f.At.Format(time.RFC3339), o.PaidAt.UTC().Format(time.RFC3339))
+	}
+	o.PaidAt, o.ShipBy = o.PaidAt.UTC(), o.ShipBy.UTC()
+	// projection fields are never taken from the fact
+	o.DelayReport, o.ShippedAt, o.Carrier, o.TrackingNo, o.LastTrackingAt, o.TrackingStatus = nil, nil, "", "", nil, ""
+	o.SignedAt, o.RefundedFen, o.RefundedAt, o.UrgedAt, o.UrgeCount, o.ChatCardAt, o.Complaints, o.Invoice = nil, 0, nil, nil, 0, nil, 0, nil
+	return func() error { return x.tx.PutOrder(ctx, &o) }, nil
+}
+
+// orderUpdateFact applies facts about an existing order and the task
+// consequences they have.
+func (x *txn) orderUpdateFact(ctx context.Context, f *commerce.Fact) (func() error, error) {
+	oid := f.OrderID()
+	o, err := x.tx.Order(ctx, oid)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.ENOTFOUND {
+			return nil, apperr.NotFound(string(f.Type)+".order_id", "no order %q", oid)
+		}
+		return nil, err
+	}
+	shop, err := x.shop(ctx, o.ShopID)
+	if err != nil {
+		return nil, err
+	}
+	next := cloneOrder(o)
+	if err := commerce.ApplyToOrder(next, f); err != nil {
+		return nil, err
+	}
+	var respMs int64 = -1
+	if f.Type == commerce.FactChatReply {
+		if o.ChatCardAt == nil {
+			return nil, apperr.Conflict("chat_reply.no_card", "R-URG-4", "no chat card is waiting for a reply on order %s", oid)
+		}
+		if f.At.Before(*o.ChatCardAt) {
+			return nil, apperr.Invalid("at", "R-URG-4", "out of order: the reply (%s) is before the chat card (%s)", f.At.Format(time.RFC3339), o.ChatCardAt.Format(time.RFC3339))
+		}
+		respMs = f.At.Sub(*o.ChatCardAt).Milliseconds()
+		next.ChatCardAt = nil
+	}
+	return func() error {
+		switch f.Type {
+		case commerce.FactInvoiceRequested:
+			if err := x.invoiceRequested(ctx, next, shop, f); err != nil {
+				return err
+			}
+		case commerce.FactInvoiceIssued:
+			if err := x.invoiceIssued(ctx, next, shop, f); err != nil {
+				return err
+			}
+		case commerce.FactChatReply:
+			if err := x.recordResponse(ctx, next, shop, f, respMs); err != nil {
+				return err
+			}
+		}
+		if err := x.tx.PutOrder(ctx, next); err != nil {
+			return err
+		}
+		return x.factConsequences(ctx, next, f)
+	}, nil
+}
+
+// factConsequences runs the task transitions a fact causes: shipping or a
+// full refund completes urge_shipment (R-ST-3), signing completes a stall
+// report, issuing completes urge_invoice (R-INV-5), refunds complete refund tasks.
+func (x *txn) factConsequences(ctx context.Context, o *commerce.Order, f *commerce.Fact) error {
+	type hit struct {
+		typ task.Type
+		act task.Action
+	}
+	var hits []hit
+	switch f.Type {
+	case commerce.FactShipment:
+		hits = []hit{{task.UrgeShipment, task.ActShipped}}
+	case commerce.FactRefund:
+		hits = []hit{{task.PresaleDepositRefund, task.ActRefunded}, {task.ReturnRefund, task.ActRefunded}, {task.PostageRefund, task.ActRefunded}}
+		if o.FullyRefunded() {
+			hits = append(hits, hit{task.UrgeShipment, task.ActRefunded}, hit{task.LogisticsStall, task.ActRefunded})
+		}
+	case commerce.FactTracking:
+		if f.Tracking.Status == commerce.TrackingSigned {
+			hits = []hit{{task.LogisticsStall, task.ActSigned}}
+		}
+	case commerce.FactInvoiceIssued:
+		hits = []hit{{task.UrgeInvoice, task.ActInvoiceIssued}}
+	}
+	for _, h := range hits {
+		t, err := x.tx.OpenTask(ctx, o.ID, h.typ)
+		if err != nil {
+			return err
+		}
+		if t == nil {
+			continue
+		}
+		cmd := task.Command{Action: h.act, Actor: systemActor("fact"), TaskID: t.ID, Reason: "fact " + f.ID}
+		if _, err := x.act(ctx, t, o, cmd); err != nil {
+			if apperr.IsApp(err) {
+				// the task's lifecycle does not take this fact in its state: not an error of the fact
+				continue
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func cloneOrder(o *commerce.Order) *commerce.Order {
+	c := *o
+	if o.Invoice != nil {
+		inv := *o.Invoice
+		c.Invoice = &inv
+	}
+	if o.DelayReport != nil {
+		d := *o.DelayReport
+		c.DelayReport = &d
+	}
+	return &c
+}

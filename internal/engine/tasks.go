@@ -1,0 +1,248 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+
+	"aftersale/internal/apperr"
+	"aftersale/internal/commerce"
+	"aftersale/internal/judgment"
+	"aftersale/internal/notify"
+	"aftersale/internal/policy"
+	"aftersale/internal/task"
+)
+
+// input loads what Decide needs for a command on an order (and task).
+func (x *txn) input(ctx context.Context, t *task.Task, o *commerce.Order, cmd task.Command) (*task.Input, error) {
+	shop, err := x.shop(ctx, o.ShopID)
+	if err != nil {
+		return nil, err
+	}
+	r, err := x.rules(shop.Platform, x.now)
+	if err != nil {
+		return nil, err
+	}
+	in := &task.Input{Task: t, Cmd: cmd, Order: o, Shop: shop, Rules: r, Now: x.now}
+	if cmd.Actor.Role == task.RoleShopMain || cmd.Actor.Role == task.RoleShopSub {
+		acc, err := x.tx.Account(ctx, cmd.Actor.ID)
+		if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
+			return nil, err
+		}
+		in.Account = acc
+	}
+	return in, nil
+}
+
+// act runs one command on an existing task and writes the result.
+func (x *txn) act(ctx context.Context, t *task.Task, o *commerce.Order, cmd task.Command) (*task.Task, error) {
+	in, err := x.input(ctx, t, o, cmd)
+	if err != nil {
+		return nil, err
+	}
+	d, err := task.Decide(in)
+	if err != nil {
+		return nil, err
+	}
+	return x.persist(ctx, in, &d, o)
+}
+
+// create runs a creation command and writes the new task.
+func (x *txn) create(ctx context.Context, o *commerce.Order, cmd task.Command) (*task.Task, error) {
+	open, err := x.tx.OpenTask(ctx, o.ID, cmd.Type)
+	if err != nil {
+		return nil, err
+	}
+	if open != nil {
+		return nil, apperr.New(apperr.ECONFLICT, "task.open_exists", "type", "",
+			"order %s already has an open %s task (%s); at most one is open per order and type", o.ID, cmd.Type, open.ID)
+	}
+	in, err := x.input(ctx, nil, o, cmd)
+	if err != nil {
+		return nil, err
+	}
+	d, err := task.Decide(in)
+	if err != nil {
+		return nil, err
+	}
+	d.Task.ID = x.e.ids.New("tsk")
+	return x.persist(ctx, in, &d, o)
+}
+
+// persist writes a decision: effects first (they may change the task), then
+// the task, its event, and its timers.
+func (x *txn) persist(ctx context.Context, in *task.Input, d *task.Decision, o *commerce.Order) (*task.Task, error) {
+	t := &d.Task
+	created := in.Task == nil
+	ev := d.Event
+	ev.Stream, ev.TaskID = t.ID, t.ID
+	evs := []task.Event{ev}
+	for _, eff := range d.Effects {
+		more, err := x.effect(ctx, eff, t, o, in.Rules)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, more...)
+	}
+	if created {
+		if err := x.tx.InsertTask(ctx, t); err != nil {
+			return nil, err
+		}
+	} else if err := x.tx.UpdateTask(ctx, t); err != nil {
+		return nil, err
+	}
+	if err := x.tx.AppendEvents(ctx, evs); err != nil {
+		return nil, err
+	}
+	for _, k := range d.Stop {
+		if err := x.tx.StopTimer(ctx, t.ID, k); err != nil {
+			return nil, err
+		}
+	}
+	for _, tm := range d.Start {
+		tm.Subject = t.ID
+		if err := x.setTimer(ctx, tm); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func (x *txn) effect(ctx context.Context, eff task.Effect, t *task.Task, o *commerce.Order, r *policy.RuleSet) ([]task.Event, error) {
+	switch eff {
+	case task.EffNotifyCreated:
+		return nil, x.notifyCreated(ctx, t, o, r)
+	case task.EffRemind:
+		return nil, x.remind(ctx, t, r, "deadline")
+	case task.EffFileComplaint:
+		return x.fileComplaintFor(ctx, t, o, r)
+	}
+	return nil, nil
+}
+
+// fileComplaintFor files the complaint the platform raises for the buyer when
+// an urge_shipment (R-SLA-3) or urge_invoice (R-INV-4) task times out.
+func (x *txn) fileComplaintFor(ctx context.Context, t *task.Task, o *commerce.Order, r *policy.RuleSet) ([]task.Event, error) {
+	c := judgment.Complaint{
+		ID: x.e.ids.New("cmp"), OrderID: o.ID, ShopID: o.ShopID, TaskID: t.ID, Status: judgment.ComplaintOpen,
+		FiledBy: "platform", FiledAt: x.now, PolicyVersion: r.Version,
+	}
+	rule := "R-SLA-3"
+	switch t.Type {
+	case task.UrgeInvoice:
+		c.Kind, c.Standard, rule = judgment.ComplaintInvoice, r.Complaints.InvoiceStandard, "R-INV-4"
+	default:
+		c.Kind, c.Standard = judgment.ComplaintShipping, r.Complaints.ShippingStandard
+	}
+	if err := x.tx.PutComplaint(ctx, &c); err != nil {
+		return nil, err
+	}
+	t.ComplaintIDs = append(t.ComplaintIDs, c.ID)
+	t.OpenComplaints++
+	o.Complaints++
+	if err := x.tx.PutOrder(ctx, o); err != nil {
+		return nil, err
+	}
+	data, _ := json.Marshal(map[string]string{"complaint_id": c.ID, "kind": c.Kind, "standard": c.Standard})
+	return []task.Event{{
+		Stream: t.ID, TaskID: t.ID, OrderID: t.OrderID, ShopID: t.ShopID, At: x.now, Actor: systemActor("platform"),
+		Action: "complaint_filed", From: t.State, To: t.State, Reason: "filed on the buyer's behalf", Rule: rule,
+		PolicyVersion: r.Version, Visibility: task.Public, Data: data,
+	}}, nil
+}
+
+type cardPayload struct {
+	TaskID   string          `json:"task_id"`
+	TaskType task.Type       `json:"task_type"`
+	OrderID  string          `json:"order_id"`
+	BuyerID  string          `json:"buyer_id"`
+	PaidFen  int64           `json:"paid_fen"`
+	Items    []commerce.Item `json:"items"`
+	DueAt    any             `json:"due_at,omitempty"`
+	Trigger  string          `json:"trigger,omitempty"`
+}
+
+// notifyCreated tells the shop of a new task: the collaborative card and SMS
+// (R-COL-1), cards to online sub-accounts with permission (R-NTF-2), and
+// reminders to subscribed ones (R-NTF-1).
+func (x *txn) notifyCreated(ctx context.Context, t *task.Task, o *commerce.Order, r *policy.RuleSet) error {
+	shop, err := x.shop(ctx, t.ShopID)
+	if err != nil {
+		return err
+	}
+	payload, _ := json.Marshal(cardPayload{TaskID: t.ID, TaskType: t.Type, OrderID: o.ID, BuyerID: o.BuyerID, PaidFen: o.PaidFen, Items: o.Items, DueAt: t.DueAt})
+	var msgs []notify.Message
+	base := notify.Message{TaskID: t.ID, OrderID: o.ID, ShopID: t.ShopID, At: x.now, Status: notify.Pending, PolicyVersion: r.Version, Payload: payload}
+	if t.Type == task.Collaborative {
+		for _, ch := range r.Collaborative.Channels {
+			m := base
+			m.Recipient, m.Rule = shop.MainAccount, "R-COL-1"
+			switch ch {
+			case "card":
+				m.Kind, m.Reason = notify.KindCollabCard, "card from the official service account"
+			case "sms":
+				m.Kind, m.Reason = notify.KindCollabSMS, "SMS from 商家协同官方运营"
+			default:
+				continue
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	if policy.Contains(r.Notify.CardTypes, string(t.Type)) {
+		accs, err := x.tx.ShopAccounts(ctx, t.ShopID)
+		if err != nil {
+			return err
+		}
+		for _, a := range accs {
+			if a.Role != commerce.RoleSub || !a.Online || !a.Has(commerce.PermPlatformTask) {
+				continue
+			}
+			m := base
+			m.Kind, m.Recipient, m.Rule, m.Reason = notify.KindCard, a.ID, "R-NTF-2", "online sub-account with the platform-task permission"
+			msgs = append(msgs, m)
+		}
+	}
+	if len(msgs) > 0 {
+		if err := x.tx.AppendOutbox(ctx, msgs); err != nil {
+			return err
+		}
+	}
+	if r.Notify.ReminderOnCreate {
+		return x.remind(ctx, t, r, "created")
+	}
+	return nil
+}
+
+// remind sends a reminder to each subscribed sub-account with the task
+// permission, at most ReminderDailyCap per account per business day
+// (R-NTF-1). Reminders over the cap are kept as suppressed, not sent.
+func (x *txn) remind(ctx context.Context, t *task.Task, r *policy.RuleSet, trigger string) error {
+	accs, err := x.tx.ShopAccounts(ctx, t.ShopID)
+	if err != nil {
+		return err
+	}
+	day := r.BusinessDay(x.now)
+	payload, _ := json.Marshal(cardPayload{TaskID: t.ID, TaskType: t.Type, OrderID: t.OrderID, BuyerID: t.BuyerID, DueAt: t.DueAt, Trigger: trigger})
+	var msgs []notify.Message
+	for _, a := range accs {
+		if a.Role != commerce.RoleSub || !a.SubscribesReminders || !a.Has(commerce.PermPlatformTask) {
+			continue
+		}
+		n, err := x.tx.IncrCounter(ctx, ReminderCounterKey(a.ID, day), 1)
+		if err != nil {
+			return err
+		}
+		m := notify.Message{Kind: notify.KindReminder, Recipient: a.ID, TaskID: t.ID, OrderID: t.OrderID, ShopID: t.ShopID,
+			At: x.now, Status: notify.Pending, Rule: "R-NTF-1", Reason: trigger, PolicyVersion: r.Version, Payload: payload}
+		if n > int64(r.Notify.ReminderDailyCap) {
+			m.Status, m.Reason = notify.Suppressed, trigger+": daily cap reached"
+		}
+		msgs = append(msgs, m)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return x.tx.AppendOutbox(ctx, msgs)
+}
+
+// ReminderCounterKey is the counter of reminders decided for an account on a business day.
+func ReminderCounterKey(accountID, day string) string { return "remind:" + accountID + ":" + day }

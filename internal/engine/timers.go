@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"aftersale/internal/apperr"
+	"aftersale/internal/task"
+)
+
+// FireResult sums up one sweep.
+type FireResult struct {
+	Fired   int           `json:"fired"`
+	Skipped int           `json:"skipped"` // the lifecycle no longer took the timeout (recorded, not an error)
+	MaxLate time.Duration `json:"max_late_ns"`
+}
+
+// FireDue fires up to limit timers due at or before now, in due order, in one
+// transaction through the same path as every other change. A crash before
+// commit leaves the timers in place; after commit they are gone with their
+// effects, so nothing fires twice.
+func (e *Engine) FireDue(ctx context.Context, now time.Time, limit int) (FireResult, error) {
+	var res FireResult
+	err := e.update(ctx, func(x *txn) error {
+		x.now = now
+		res = FireResult{}
+		due, err := x.tx.ClaimDue(ctx, now, limit)
+		if err != nil {
+			return err
+		}
+		firings := make([]task.Firing, 0, len(due))
+		for _, tm := range due {
+			late := now.Sub(tm.DueAt)
+			firings = append(firings, task.Firing{Subject: tm.Subject, Kind: tm.Kind, DueAt: tm.DueAt, FiredAt: now, Late: late})
+			if late > res.MaxLate {
+				res.MaxLate = late
+			}
+			err := x.fire(ctx, tm)
+			switch {
+			case err == nil:
+				res.Fired++
+			case apperr.IsApp(err):
+				res.Skipped++
+				e.log.Warn("timer not taken", "subject", tm.Subject, "kind", tm.Kind, "err", err)
+			default:
+				return err
+			}
+		}
+		if len(firings) == 0 {
+			return nil
+		}
+		return x.tx.RecordFirings(ctx, firings)
+	})
+	return res, err
+}
+
+func (x *txn) fire(ctx context.Context, tm task.Timer) error {
+	if strings.HasPrefix(tm.Kind, "invoice_") {
+		return x.invoiceDeadline(ctx, tm)
+	}
+	t, err := x.tx.Task(ctx, tm.Subject)
+	if err != nil {
+		return err
+	}
+	lc := task.For(t.Type)
+	def, ok := lc.TimerFor(tm.Kind)
+	if !ok {
+		return apperr.Invalid("timer.kind", "", "no %s timer in the %s lifecycle", tm.Kind, lc.Family)
+	}
+	o, err := x.order(ctx, "order_id", t.OrderID)
+	if err != nil {
+		return err
+	}
+	_, err = x.act(ctx, t, o, task.Command{Action: def.Fire, Actor: systemActor("timer"), TaskID: t.ID,
+		Reason: tm.Kind + " deadline " + tm.DueAt.UTC().Format(time.RFC3339) + " reached"})
+	return err
+}

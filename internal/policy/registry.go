@@ -1,0 +1,311 @@
+package policy
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"aftersale/internal/apperr"
+	"aftersale/internal/commerce"
+)
+
+//go:embed defaults/*.yaml
+var defaultsFS embed.FS
+
+// Registry holds the policy versions of every platform and answers "which
+// rules are in force for platform p at time t". It precomputes the resolved
+// RuleSet of every segment between boundary times, so At is a binary search.
+// A Registry is safe for concurrent use: At reads an immutable snapshot
+// without locking; Add builds a new snapshot and swaps it in. The zero
+// Registry is empty and ready to use.
+type Registry struct {
+	mu   sync.Mutex // serialises writers
+	snap atomic.Pointer[snapshot]
+}
+
+type snapshot struct {
+	files []*File
+	plats [3]*platIndex // by slot(platform)
+}
+
+// platIndex is the resolved timeline of one platform.
+type platIndex struct {
+	layers []layer
+	starts []time.Time // segment starts, ascending
+	segs   []segment
+}
+
+var emptySnapshot = &snapshot{}
+
+// load returns the current snapshot; the zero Registry is empty.
+func (r *Registry) load() *snapshot {
+	if s := r.snap.Load(); s != nil {
+		return s
+	}
+	return emptySnapshot
+}
+
+func slot(p commerce.Platform) int {
+	switch p {
+	case commerce.Taobao:
+		return 0
+	case commerce.Tmall:
+		return 1
+	case commerce.Taote:
+		return 2
+	}
+	return -1
+}
+
+// NewRegistry builds a registry from files, added in order (so a platform's
+// complete file comes before any patch files for it).
+func NewRegistry(files ...*File) (*Registry, error) {
+	r := &Registry{}
+	for _, f := range files {
+		if err := r.Add(f); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+var defaults struct {
+	once  sync.Once
+	files []*File
+	err   error
+}
+
+// DefaultFiles returns the embedded default policy files (one per platform,
+// named "defaults/<platform>.yaml"), parsed. The result is a fresh copy.
+func DefaultFiles() ([]*File, error) {
+	defaults.once.Do(func() {
+		names, err := fs.Glob(defaultsFS, "defaults/*.yaml")
+		if err != nil {
+			defaults.err = err
+			return
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			data, err := defaultsFS.ReadFile(name)
+			if err != nil {
+				defaults.err = err
+				return
+			}
+			f, issues := ParseFile(name, data)
+			if issues != nil {
+				e := &IssueError{}
+				for _, is := range issues {
+					e.Issues = append(e.Issues, FileIssue{File: name, Issue: is})
+				}
+				defaults.err = e
+				return
+			}
+			defaults.files = append(defaults.files, f)
+		}
+	})
+	if defaults.err != nil {
+		return nil, defaults.err
+	}
+	out := make([]*File, len(defaults.files))
+	for i, f := range defaults.files {
+		out[i] = f.clone()
+	}
+	return out, nil
+}
+
+// DefaultSource returns the text of the embedded default file of a platform.
+func DefaultSource(p commerce.Platform) ([]byte, error) {
+	data, err := defaultsFS.ReadFile(path.Join("defaults", string(p)+".yaml"))
+	if err != nil {
+		return nil, apperr.NotFound("platform", "no default policy for platform %q", p)
+	}
+	return data, nil
+}
+
+// Default returns a new registry loaded with the embedded default policy of
+// every platform. Each call returns an independent registry.
+func Default() (*Registry, error) {
+	files, err := DefaultFiles()
+	if err != nil {
+		return nil, err
+	}
+	return NewRegistry(files...)
+}
+
+// Add adds a file's versions to its platform's policy: typically an
+// operator's new version with a future start, or a first complete file for a
+// platform. It replaces nothing: a version id already known is an error. The
+// whole policy of the platform is re-resolved and revalidated; on any
+// problem Add returns an *IssueError and the registry is unchanged. The
+// registry keeps its own copy of f.
+func (r *Registry) Add(f *File) error {
+	if f == nil {
+		return apperr.Invalid("file", "", "no file")
+	}
+	f = f.clone()
+	name := f.Name
+	fail := func(is []Issue) error {
+		e := &IssueError{}
+		for _, i := range is {
+			e.Issues = append(e.Issues, FileIssue{File: name, Issue: i})
+		}
+		return e
+	}
+	if is := checkFile(f, false); len(is) > 0 {
+		return fail(is)
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.load()
+	s := slot(f.Platform)
+	var layers []layer
+	if pi := old.plats[s]; pi != nil {
+		layers = append(layers, pi.layers...)
+	}
+	known := map[string]string{}
+	for _, l := range layers {
+		known[l.v.ID] = l.src
+	}
+	var dup []Issue
+	for i := range f.Versions {
+		v := &f.Versions[i]
+		if src, ok := known[v.ID]; ok {
+			dup = append(dup, Issue{Path: fmt.Sprintf("versions[%d].id", i), Message: fmt.Sprintf("duplicate id %q: already loaded from %s", v.ID, src)})
+		}
+		layers = append(layers, layer{v: v, src: name, idx: i})
+	}
+	if len(dup) > 0 {
+		return fail(dup)
+	}
+	var rep reporter
+	segs := resolve(f.Platform, layers, &rep)
+	if len(rep.issues) > 0 {
+		return &IssueError{Issues: rep.issues}
+	}
+	pi := &platIndex{layers: layers, segs: segs, starts: make([]time.Time, len(segs))}
+	for i, sg := range segs {
+		pi.starts[i] = sg.from
+	}
+	next := &snapshot{files: append(append([]*File(nil), old.files...), f), plats: old.plats}
+	next.plats[s] = pi
+	r.snap.Store(next)
+	return nil
+}
+
+// At returns the rules in force for platform p at time t. The result is
+// shared and immutable: callers must not modify it. It is an error when p
+// has no policy or no version is in force at t.
+func (r *Registry) At(p commerce.Platform, t time.Time) (*RuleSet, error) {
+	seg, err := r.load().segment(p, t)
+	if err != nil {
+		return nil, err
+	}
+	return seg.rs, nil
+}
+
+// segment finds the segment in force for p at t.
+func (s *snapshot) segment(p commerce.Platform, t time.Time) (*segment, error) {
+	i := slot(p)
+	if i < 0 {
+		return nil, apperr.NotFound("platform", "unknown platform %q", p)
+	}
+	pi := s.plats[i]
+	if pi == nil {
+		return nil, apperr.NotFound("platform", "no policy loaded for platform %q", p)
+	}
+	j := pi.search(t)
+	if j < 0 || pi.segs[j].rs == nil {
+		return nil, apperr.NotFound("policy", "no %s policy version is in force at %s", p, t.Format(time.RFC3339))
+	}
+	return &pi.segs[j], nil
+}
+
+// search returns the index of the segment containing t, or -1 when t is
+// before the first.
+func (pi *platIndex) search(t time.Time) int {
+	lo, hi := 0, len(pi.starts) // find the first start after t
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if pi.starts[m].After(t) {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo - 1
+}
+
+// Layers returns the versions in force for platform p at time t, in the
+// order they are applied (copies).
+func (r *Registry) Layers(p commerce.Platform, t time.Time) ([]Version, error) {
+	seg, err := r.load().segment(p, t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Version, len(seg.layers))
+	for i, v := range seg.layers {
+		out[i] = v.clone()
+	}
+	return out, nil
+}
+
+// Versions returns every version of platform p in the order they were loaded
+// (copies).
+func (r *Registry) Versions(p commerce.Platform) []Version {
+	s := slot(p)
+	if s < 0 {
+		return nil
+	}
+	pi := r.load().plats[s]
+	if pi == nil {
+		return nil
+	}
+	out := make([]Version, len(pi.layers))
+	for i, l := range pi.layers {
+		out[i] = l.v.clone()
+	}
+	return out
+}
+
+// Files returns the files loaded, in the order they were added (copies).
+func (r *Registry) Files() []*File {
+	files := r.load().files
+	out := make([]*File, len(files))
+	for i, f := range files {
+		out[i] = f.clone()
+	}
+	return out
+}
+
+// Change is a time at which the rules of a platform change.
+type Change struct {
+	At      time.Time `json:"at"`
+	Version string    `json:"version"` // the version string in force from At ("" if none)
+}
+
+// Changes lists the times at which platform p's rules change, in order, with
+// the version string in force from each: the timeline an operator previews.
+func (r *Registry) Changes(p commerce.Platform) []Change {
+	s := slot(p)
+	if s < 0 {
+		return nil
+	}
+	pi := r.load().plats[s]
+	if pi == nil {
+		return nil
+	}
+	out := make([]Change, len(pi.segs))
+	for i, sg := range pi.segs {
+		out[i].At = sg.from
+		if sg.rs != nil {
+			out[i].Version = sg.rs.Version
+		}
+	}
+	return out
+}

@@ -1,0 +1,461 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"aftersale/internal/apperr"
+	"aftersale/internal/clock"
+	"aftersale/internal/commerce"
+	"aftersale/internal/engine"
+	"aftersale/internal/id"
+	"aftersale/internal/judgment"
+	"aftersale/internal/notify"
+	"aftersale/internal/policy"
+	"aftersale/internal/store"
+	"aftersale/internal/store/sqlite"
+	"aftersale/internal/task"
+)
+
+// Output is the replay's result. Its JSON is stable: ids come from a
+// sequence, times are UTC, lists are in a fixed order.
+type Output struct {
+	Scenario   string               `json:"scenario"`
+	Start      time.Time            `json:"start"`
+	End        time.Time            `json:"end"`
+	Steps      []StepResult         `json:"steps"`
+	Tasks      []TaskOut            `json:"tasks"`
+	Orders     []OrderOut           `json:"orders"`
+	Timers     []task.Timer         `json:"timers"`
+	Outbox     []notify.Message     `json:"outbox"`
+	Complaints []judgment.Complaint `json:"complaints"`
+	Refusals   []Refusal            `json:"refusals"`
+	Firings    []task.Firing        `json:"firings"`
+	Failed     []string             `json:"failed_expectations"`
+}
+
+// StepResult is what one step did.
+type StepResult struct {
+	N      int                `json:"n"`
+	At     time.Time          `json:"at"`
+	What   string             `json:"what"`
+	Note   string             `json:"note,omitempty"`
+	Result any                `json:"result,omitempty"`
+	Error  *apperr.Error      `json:"error,omitempty"`
+	Fired  *engine.FireResult `json:"fired,omitempty"`
+}
+
+// TaskOut is a task with its history and running timers.
+type TaskOut struct {
+	task.Task
+	History []task.Event `json:"history"`
+	Timers  []task.Timer `json:"timers"`
+}
+
+// OrderOut is an order's projection and its order-level events.
+type OrderOut struct {
+	commerce.Order
+	History []task.Event `json:"history"`
+}
+
+// Refusal is a step that was refused.
+type Refusal struct {
+	Step  int           `json:"step"`
+	What  string        `json:"what"`
+	Error *apperr.Error `json:"error"`
+}
+
+// Run replays a scenario against a fresh SQLite store in a temporary
+// directory, with a manual clock and deterministic ids.
+func Run(ctx context.Context, sc *Scenario, reg *policy.Registry) (*Output, error) {
+	dir, err := os.MkdirTemp("", "aftersale-replay-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "replay.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return RunOn(ctx, sc, reg, st)
+}
+
+// RunOn replays a scenario on the given (empty) store.
+func RunOn(ctx context.Context, sc *Scenario, reg *policy.Registry, st store.Store) (*Output, error) {
+	clk := clock.NewManual(sc.Start)
+	eng := engine.New(engine.Config{Store: st, Policy: reg, Clock: clk, IDs: &id.Sequence{}})
+	r := &runner{ctx: ctx, sc: sc, eng: eng, clk: clk, out: &Output{Scenario: sc.Name, Start: sc.Start.UTC()}}
+	if err := r.setup(); err != nil {
+		return nil, err
+	}
+	for i := range sc.Steps {
+		if err := r.step(i+1, &sc.Steps[i]); err != nil {
+			return nil, fmt.Errorf("step %d: %w", i+1, err)
+		}
+	}
+	r.out.End = clk.Now()
+	if err := r.collect(st); err != nil {
+		return nil, err
+	}
+	return r.out, nil
+}
+
+type runner struct {
+	ctx   context.Context
+	sc    *Scenario
+	eng   *engine.Engine
+	clk   *clock.Manual
+	out   *Output
+	tasks []string // task ids in creation order, for $N
+	factN int
+}
+
+func (r *runner) setup() error {
+	var facts []commerce.Fact
+	at := r.clk.Now()
+	for i := range r.sc.Shops {
+		s := r.sc.Shops[i]
+		facts = append(facts, commerce.Fact{ID: "setup-shop-" + s.ID, Type: commerce.FactShop, At: at, Shop: &s})
+	}
+	for _, a := range r.sc.Online {
+		facts = append(facts, commerce.Fact{ID: "setup-online-" + a, Type: commerce.FactPresence, At: at,
+			Presence: &commerce.PresenceFact{AccountID: a, Online: true}})
+	}
+	for i := range r.sc.Orders {
+		o := r.sc.Orders[i]
+		facts = append(facts, commerce.Fact{ID: "setup-order-" + o.ID, Type: commerce.FactOrder, At: at, Order: &o})
+	}
+	res, err := r.eng.Ingest(r.ctx, facts)
+	if err != nil {
+		return err
+	}
+	for _, fr := range res {
+		if fr.Status != engine.FactAccepted {
+			return fmt.Errorf("setup fact %s %s: %v", fr.ID, fr.Status, fr.Error)
+		}
+	}
+	return nil
+}
+
+// moveTo advances the clock to t, firing due timers in due order, each at
+// its own due time (as a sweeper that is never late would).
+func (r *runner) moveTo(t time.Time) (*engine.FireResult, error) {
+	total := engine.FireResult{}
+	for {
+		var next time.Time
+		var ok bool
+		err := r.eng.Store().View(r.ctx, func(tx store.ReadTx) error {
+			var err error
+			next, ok, err = tx.NextDue(r.ctx)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !ok || next.After(t) {
+			break
+		}
+		if next.After(r.clk.Now()) {
+			r.clk.Set(next)
+		}
+		res, err := r.eng.FireDue(r.ctx, r.clk.Now(), 1000)
+		if err != nil {
+			return nil, err
+		}
+		total.Fired += res.Fired
+		total.Skipped += res.Skipped
+		if res.Fired+res.Skipped == 0 {
+			break
+		}
+	}
+	r.clk.Set(t)
+	if total.Fired+total.Skipped == 0 {
+		return nil, nil
+	}
+	return &total, nil
+}
+
+func (r *runner) step(n int, s *Step) error {
+	target := r.clk.Now()
+	switch {
+	case s.At != nil:
+		target = s.At.UTC()
+	case s.After != nil:
+		target = target.Add(s.After.D())
+	}
+	if s.Advance != nil {
+		target = target.Add(s.Advance.D())
+	}
+	if target.Before(r.clk.Now()) {
+		return fmt.Errorf("time %s is before the clock (%s): steps move forward", target.Format(time.RFC3339), r.clk.Now().Format(time.RFC3339))
+	}
+	fired, err := r.moveTo(target)
+	if err != nil {
+		return err
+	}
+	res := StepResult{N: n, At: r.clk.Now(), Note: s.Note, Fired: fired}
+	var result any
+	var stepErr error
+	switch {
+	case s.Fact != nil:
+		res.What = "fact " + string(s.Fact.Type)
+		result, stepErr = r.fact(s.Fact)
+	case s.Do != "":
+		res.What = s.Do
+		if s.Action != "" {
+			res.What += " " + string(s.Action)
+		}
+		result, stepErr = r.do(s)
+	case s.Expect != nil:
+		res.What = "expect"
+		stepErr = r.expect(n, s.Expect)
+		if stepErr != nil {
+			r.out.Failed = append(r.out.Failed, fmt.Sprintf("step %d: %v", n, stepErr))
+			res.Result = "failed: " + stepErr.Error()
+			stepErr = nil
+		} else {
+			res.Result = "ok"
+		}
+	default:
+		res.What = "advance"
+	}
+	if stepErr != nil {
+		ae, ok := apperr.As(stepErr)
+		if !ok {
+			return stepErr
+		}
+		res.Error = ae
+		r.out.Refusals = append(r.out.Refusals, Refusal{Step: n, What: res.What, Error: ae})
+		if s.ExpectError != "" && s.ExpectError != ae.Rule && s.ExpectError != ae.Reason {
+			r.out.Failed = append(r.out.Failed, fmt.Sprintf("step %d: refused by %s/%s, expected %s", n, ae.Rule, ae.Reason, s.ExpectError))
+		}
+	} else if s.ExpectError != "" {
+		r.out.Failed = append(r.out.Failed, fmt.Sprintf("step %d: expected a refusal (%s), but it was accepted", n, s.ExpectError))
+	}
+	if result != nil {
+		res.Result = result
+	}
+	r.out.Steps = append(r.out.Steps, res)
+	return nil
+}
+
+func (r *runner) fact(f *commerce.Fact) (any, error) {
+	r.factN++
+	ff := *f
+	if ff.ID == "" {
+		ff.ID = fmt.Sprintf("fact-%d", r.factN)
+	}
+	if ff.At.IsZero() {
+		ff.At = r.clk.Now()
+	}
+	res, err := r.eng.Ingest(r.ctx, []commerce.Fact{ff})
+	if err != nil {
+		return nil, err
+	}
+	if res[0].Error != nil {
+		return nil, res[0].Error
+	}
+	return res[0], nil
+}
+
+func (r *runner) ref(s string, list []string, what string) (string, error) {
+	if !strings.HasPrefix(s, "$") {
+		return s, nil
+	}
+	var n int
+	if _, err := fmt.Sscanf(s, "$%d", &n); err != nil || n < 1 || n > len(list) {
+		return "", fmt.Errorf("%s reference %q: %d %ss exist so far", what, s, len(list), what)
+	}
+	return list[n-1], nil
+}
+
+func (r *runner) created(t *task.Task) {
+	if t != nil && t.Rev == 1 {
+		r.tasks = append(r.tasks, t.ID)
+	}
+}
+
+func (r *runner) do(s *Step) (any, error) {
+	var actor task.Actor
+	if s.Actor != "" {
+		a, err := ParseActor(s.Actor)
+		if err != nil {
+			return nil, err
+		}
+		actor = a
+	}
+	cmd := task.Command{Actor: actor, OrderID: s.Order, Type: s.Type, Action: s.Action, Reply: s.Reply,
+		Outcome: s.Outcome, Text: s.Text, Details: s.Details}
+	switch s.Do {
+	case "urge":
+		res, err := r.eng.Urge(r.ctx, actor, s.Order)
+		if err == nil {
+			r.created(res.Task)
+		}
+		return res, err
+	case "keep_contacting":
+		return nil, r.eng.KeepContacting(r.ctx, actor, s.Order)
+	case "report_stall":
+		cmd.Type = task.LogisticsStall
+	case "chase_invoice":
+		cmd.Type = task.UrgeInvoice
+	case "open_task":
+	case "act":
+		tid, err := r.ref(s.Task, r.tasks, "task")
+		if err != nil {
+			return nil, err
+		}
+		cmd.TaskID = tid
+		return r.eng.Act(r.ctx, cmd)
+	case "file_complaint":
+		return r.eng.FileComplaint(r.ctx, actor, s.Order, s.Kind)
+	case "finish_complaint":
+		all, err := r.allComplaints()
+		if err != nil {
+			return nil, err
+		}
+		cid, err := r.ref(s.Target, all, "complaint")
+		if err != nil {
+			return nil, err
+		}
+		if actor.Role == "" {
+			actor = task.Actor{Role: task.RoleAgent, ID: "agent"}
+		}
+		return r.eng.FinishComplaint(r.ctx, actor, cid, s.Status)
+	default:
+		return nil, fmt.Errorf("unknown command %q (urge, keep_contacting, report_stall, chase_invoice, open_task, act, file_complaint, finish_complaint)", s.Do)
+	}
+	t, err := r.eng.CreateTask(r.ctx, cmd)
+	r.created(t)
+	return t, err
+}
+
+// allComplaints lists the ids of every complaint on the scenario's orders, in
+// filing order (sequence ids sort that way), for $N references.
+func (r *runner) allComplaints() ([]string, error) {
+	var ids []string
+	err := r.eng.Store().View(r.ctx, func(tx store.ReadTx) error {
+		for _, o := range r.sc.Orders {
+			cs, err := tx.Complaints(r.ctx, o.ID)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				ids = append(ids, c.ID)
+			}
+		}
+		return nil
+	})
+	sort.Strings(ids)
+	return ids, err
+}
+
+func (r *runner) expect(n int, e *Expect) error {
+	return r.eng.Store().View(r.ctx, func(tx store.ReadTx) error {
+		if e.Tasks != nil && len(r.tasks) != *e.Tasks {
+			return fmt.Errorf("want %d tasks, have %d", *e.Tasks, len(r.tasks))
+		}
+		if e.Task != "" {
+			tid, err := r.ref(e.Task, r.tasks, "task")
+			if err != nil {
+				return err
+			}
+			t, err := tx.Task(r.ctx, tid)
+			if err != nil {
+				return err
+			}
+			if e.State != "" && t.State != e.State {
+				return fmt.Errorf("task %s is %s, want %s", tid, t.State, e.State)
+			}
+			if e.Outcome != "" && t.Outcome != e.Outcome {
+				return fmt.Errorf("task %s outcome %q, want %q", tid, t.Outcome, e.Outcome)
+			}
+		}
+		if e.Order != "" && e.Urged != nil {
+			o, err := tx.Order(r.ctx, e.Order)
+			if err != nil {
+				return err
+			}
+			if (o.UrgedAt != nil) != *e.Urged {
+				return fmt.Errorf("order %s urged=%v, want %v", e.Order, o.UrgedAt != nil, *e.Urged)
+			}
+		}
+		return nil
+	})
+}
+
+func (r *runner) collect(st store.Store) error {
+	return st.View(r.ctx, func(tx store.ReadTx) error {
+		ts, err := tx.Tasks(r.ctx, store.TaskFilter{})
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			h, err := tx.Events(r.ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			tm, err := tx.Timers(r.ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			r.out.Tasks = append(r.out.Tasks, TaskOut{Task: t, History: nonNil(h), Timers: nonNil(tm)})
+		}
+		ids := make([]string, 0, len(r.sc.Orders))
+		for _, o := range r.sc.Orders {
+			ids = append(ids, o.ID)
+		}
+		sort.Strings(ids)
+		for _, oid := range ids {
+			o, err := tx.Order(r.ctx, oid)
+			if err != nil {
+				return err
+			}
+			h, err := tx.Events(r.ctx, oid)
+			if err != nil {
+				return err
+			}
+			cs, err := tx.Complaints(r.ctx, oid)
+			if err != nil {
+				return err
+			}
+			r.out.Complaints = append(r.out.Complaints, cs...)
+			r.out.Orders = append(r.out.Orders, OrderOut{Order: *o, History: nonNil(h)})
+		}
+		if r.out.Timers, err = tx.Timers(r.ctx, ""); err != nil {
+			return err
+		}
+		if r.out.Outbox, err = tx.Outbox(r.ctx, 0, 1<<30); err != nil {
+			return err
+		}
+		if r.out.Firings, err = tx.Firings(r.ctx, 1<<30); err != nil {
+			return err
+		}
+		r.out.Timers, r.out.Outbox, r.out.Firings = nonNil(r.out.Timers), nonNil(r.out.Outbox), nonNil(r.out.Firings)
+		r.out.Complaints, r.out.Refusals, r.out.Failed = nonNil(r.out.Complaints), nonNil(r.out.Refusals), nonNil(r.out.Failed)
+		return nil
+	})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// JSON renders the output as indented JSON.
+func (o *Output) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}

@@ -1,0 +1,241 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sync"
+	"time"
+
+	"aftersale/internal/commerce"
+	"aftersale/internal/notify"
+	"aftersale/internal/task"
+)
+
+// timeLayout is how times are stored: UTC, fixed width, nanoseconds. Text in
+// this layout sorts in time order for years 0000–9999, and the zero time is
+// representable (unlike int64 Unix nanoseconds, which end in 2262).
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sqlite: bad stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// nullTime is a nullable time column value.
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return fmtTime(*t)
+}
+
+// blob stores nil and empty byte slices as NULL.
+func blob(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// eventBody is an event without Seq and Data (stored in their own columns).
+func eventBody(e *task.Event) *task.Event {
+	c := *e
+	c.Seq, c.Data = 0, nil
+	return &c
+}
+
+// messageBody is a message without Seq and Payload.
+func messageBody(m *notify.Message) *notify.Message {
+	c := *m
+	c.Seq, c.Payload = 0, nil
+	return &c
+}
+
+func shopStored(s *commerce.Shop) *commerce.Shop {
+	c := *s
+	c.SubAccounts = nil
+	return &c
+}
+
+// encodeUTC encodes v as JSON with every time in it in UTC. When v already
+// holds only UTC times (the usual case) it is encoded as is; otherwise a deep
+// copy is normalized first, so the caller's value is never changed. The
+// normalization walks the value by reflection, so fields added to the domain
+// types later are covered without changes here.
+func encodeUTC[T any](v *T) ([]byte, error) {
+	if allUTC(reflect.ValueOf(v).Elem()) {
+		return json.Marshal(v)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var c T
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	setUTC(reflect.ValueOf(&c).Elem())
+	return json.Marshal(&c)
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// hasTime caches whether values of a type can hold a time.Time.
+var hasTime sync.Map // reflect.Type → bool
+
+func mayHoldTime(t reflect.Type) bool {
+	if v, ok := hasTime.Load(t); ok {
+		return v.(bool)
+	}
+	r := holdsTime(t, map[reflect.Type]bool{})
+	hasTime.Store(t, r)
+	return r
+}
+
+func holdsTime(t reflect.Type, visiting map[reflect.Type]bool) bool {
+	if visiting[t] {
+		return false // a recursive type: the other path decides
+	}
+	visiting[t] = true
+	switch t.Kind() {
+	case reflect.Struct:
+		if t == timeType {
+			return true
+		}
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && holdsTime(f.Type, visiting) {
+				return true
+			}
+		}
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return holdsTime(t.Elem(), visiting)
+	case reflect.Interface:
+		return true
+	}
+	return false
+}
+
+func timeOf(v reflect.Value) time.Time {
+	if v.CanAddr() {
+		return *(*time.Time)(v.Addr().UnsafePointer())
+	}
+	return v.Interface().(time.Time)
+}
+
+// allUTC reports whether every time reachable through exported fields of v is in UTC.
+func allUTC(v reflect.Value) bool {
+	if !mayHoldTime(v.Type()) {
+		return true
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		return v.IsNil() || allUTC(v.Elem())
+	case reflect.Struct:
+		if v.Type() == timeType {
+			return timeOf(v).Location() == time.UTC
+		}
+		t := v.Type()
+		for i := range v.NumField() {
+			if t.Field(i).IsExported() && !allUTC(v.Field(i)) {
+				return false
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if !allUTC(v.Index(i)) {
+				return false
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if !allUTC(it.Value()) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// setUTC converts, in place, every time reachable through exported fields of
+// the settable value v to UTC.
+func setUTC(v reflect.Value) {
+	if !mayHoldTime(v.Type()) {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			setUTC(v.Elem())
+		}
+	case reflect.Struct:
+		if v.Type() == timeType {
+			v.Set(reflect.ValueOf(timeOf(v).UTC()))
+			return
+		}
+		t := v.Type()
+		for i := range v.NumField() {
+			if t.Field(i).IsExported() {
+				setUTC(v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			setUTC(v.Index(i))
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(it.Value())
+			setUTC(e)
+			v.SetMapIndex(it.Key(), e)
+		}
+	case reflect.Interface:
+		if !v.IsNil() {
+			e := reflect.New(v.Elem().Type()).Elem()
+			e.Set(v.Elem())
+			setUTC(e)
+			v.Set(e)
+		}
+	}
+}
+
+// rowScanner is *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(...any) error }
+
+func scanTimer(r rowScanner) (task.Timer, error) {
+	var t task.Timer
+	var due, set string
+	if err := r.Scan(&t.Subject, &t.Kind, &due, &set, &t.PolicyVersion); err != nil {
+		return t, err
+	}
+	var err error
+	if t.DueAt, err = parseTime(due); err != nil {
+		return t, err
+	}
+	t.SetAt, err = parseTime(set)
+	return t, err
+}
+
+func scanFiring(r rowScanner) (task.Firing, error) {
+	var f task.Firing
+	var due, fired string
+	var late int64
+	if err := r.Scan(&f.Subject, &f.Kind, &due, &fired, &late); err != nil {
+		return f, err
+	}
+	f.Late = time.Duration(late)
+	var err error
+	if f.DueAt, err = parseTime(due); err != nil {
+		return f, err
+	}
+	f.FiredAt, err = parseTime(fired)
+	return f, err
+}

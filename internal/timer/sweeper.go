@@ -1,0 +1,126 @@
+// Package timer runs the durable deadline sweeper: it sleeps until the
+// earliest due timer, wakes early when an earlier one is set, and fires due
+// timers in batches through the engine.
+package timer
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"aftersale/internal/clock"
+	"aftersale/internal/engine"
+	"aftersale/internal/store"
+)
+
+// Sweeper fires timers at their due time.
+type Sweeper struct {
+	Engine *engine.Engine
+	Clock  clock.Clock
+	// Batch is how many timers one transaction fires (default 500).
+	Batch int
+	// Idle is the longest sleep when no timer is due (default 1 minute); a
+	// safety net: Wake is the normal way to learn of new timers.
+	Idle time.Duration
+	Log  *slog.Logger
+
+	mu   sync.Mutex
+	wake chan struct{}
+	// Stats.
+	fired   int64
+	maxLate time.Duration
+}
+
+// Wake tells the sweeper a timer was set (it re-reads the earliest due time).
+// It is safe to call from any goroutine and never blocks.
+func (s *Sweeper) Wake(time.Time) {
+	s.mu.Lock()
+	if s.wake == nil {
+		s.wake = make(chan struct{}, 1)
+	}
+	w := s.wake
+	s.mu.Unlock()
+	select {
+	case w <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns how many timers fired and the largest lateness seen.
+func (s *Sweeper) Stats() (fired int64, maxLate time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fired, s.maxLate
+}
+
+// Run sweeps until ctx is done.
+func (s *Sweeper) Run(ctx context.Context) error {
+	batch, idle := s.Batch, s.Idle
+	if batch <= 0 {
+		batch = 500
+	}
+	if idle <= 0 {
+		idle = time.Minute
+	}
+	s.Wake(time.Time{})
+	s.mu.Lock()
+	wake := s.wake
+	s.mu.Unlock()
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for {
+		for {
+			res, err := s.Engine.FireDue(ctx, s.Clock.Now(), batch)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				log.Error("timer sweep failed", "err", err)
+				break
+			}
+			s.mu.Lock()
+			s.fired += int64(res.Fired + res.Skipped)
+			if res.MaxLate > s.maxLate {
+				s.maxLate = res.MaxLate
+			}
+			s.mu.Unlock()
+			if res.Fired+res.Skipped < batch {
+				break
+			}
+		}
+		sleep := idle
+		if err := s.Engine.Store().View(ctx, func(tx store.ReadTx) error {
+			next, ok, err := tx.NextDue(ctx)
+			if err != nil || !ok {
+				return err
+			}
+			if d := next.Sub(s.Clock.Now()); d < sleep {
+				sleep = d
+			}
+			return nil
+		}); err != nil && ctx.Err() == nil {
+			log.Error("timer lookup failed", "err", err)
+		}
+		if sleep <= 0 {
+			continue
+		}
+		var changed <-chan struct{}
+		if m, ok := s.Clock.(*clock.Manual); ok {
+			changed = m.Changed()
+			sleep = idle
+		}
+		t := time.NewTimer(sleep)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-wake:
+		case <-changed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
