@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"aftersale/internal/apperr"
+	"aftersale/internal/clock"
+	"aftersale/internal/store"
 	"aftersale/internal/task"
 )
 
@@ -75,4 +77,43 @@ func (x *txn) fire(ctx context.Context, tm task.Timer) error {
 	_, err = x.act(ctx, t, o, task.Command{Action: def.Fire, Actor: systemActor("timer"), TaskID: t.ID,
 		Reason: tm.Kind + " deadline " + tm.DueAt.UTC().Format(time.RFC3339) + " reached"})
 	return err
+}
+
+// AdvanceTo moves a manual clock forward to t, firing every timer that falls
+// due on the way at its own due time, in due order — what a sweeper that is
+// never late would do. Scenario replay, tests and the sandbox clock use it.
+func (e *Engine) AdvanceTo(ctx context.Context, clk *clock.Manual, t time.Time) (FireResult, error) {
+	var total FireResult
+	for {
+		var next time.Time
+		var ok bool
+		err := e.st.View(ctx, func(tx store.ReadTx) error {
+			var err error
+			next, ok, err = tx.NextDue(ctx)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		if !ok || next.After(t) {
+			break
+		}
+		if next.After(clk.Now()) {
+			clk.Set(next)
+		}
+		res, err := e.FireDue(ctx, clk.Now(), 1000)
+		if err != nil {
+			return total, err
+		}
+		total.Fired += res.Fired
+		total.Skipped += res.Skipped
+		if res.MaxLate > total.MaxLate {
+			total.MaxLate = res.MaxLate
+		}
+		if res.Fired+res.Skipped == 0 {
+			break
+		}
+	}
+	clk.Set(t)
+	return total, nil
 }

@@ -26,7 +26,7 @@ later versions only the keys they change. With --patch each FILE instead
 holds versions to add to the embedded default policy of its platform (as an
 operator loads a new version), and is checked together with it.
 
-Flags:
+  --patch   FILEs are versions to add to the embedded defaults
 `
 
 // RunCheck runs `aftersale policy check`; args exclude the command words.
@@ -37,7 +37,6 @@ func RunCheck(args []string, stdout, stderr io.Writer) int {
 	patch := fl.Bool("patch", false, "each FILE holds versions to add to the embedded defaults")
 	fl.Usage = func() {
 		fmt.Fprint(fl.Output(), checkUsage)
-		fl.PrintDefaults()
 	}
 	if code, done := parseFlags(fl, args, stdout); done {
 		return code
@@ -129,8 +128,6 @@ version string and the layers applied (id, effective window, comment).
   --file      a complete policy file to use instead of the embedded default
   --patch     a file of versions to add on top (repeatable): preview a new
               version before it starts
-
-Flags:
 `
 
 type stringList []string
@@ -150,7 +147,6 @@ func RunShow(args []string, stdout, stderr io.Writer) int {
 	fl.Var(&patches, "patch", "file of versions to add on top (repeatable)")
 	fl.Usage = func() {
 		fmt.Fprint(fl.Output(), showUsage)
-		fl.PrintDefaults()
 	}
 	if code, done := parseFlags(fl, args, stdout); done {
 		return code

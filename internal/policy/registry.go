@@ -163,28 +163,40 @@ func (r *Registry) Add(f *File) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old := r.load()
-	s := slot(f.Platform)
-	var layers []layer
-	if pi := old.plats[s]; pi != nil {
-		layers = append(layers, pi.layers...)
-	}
 	known := map[string]string{}
-	for _, l := range layers {
-		known[l.v.ID] = l.src
+	for _, g := range old.files {
+		if g.Platform == f.Platform {
+			for _, v := range g.Versions {
+				known[v.ID] = g.Name
+			}
+		}
 	}
 	var dup []Issue
-	for i := range f.Versions {
-		v := &f.Versions[i]
+	for i, v := range f.Versions {
 		if src, ok := known[v.ID]; ok {
 			dup = append(dup, Issue{Path: fmt.Sprintf("versions[%d].id", i), Message: fmt.Sprintf("duplicate id %q: already loaded from %s", v.ID, src)})
 		}
-		layers = append(layers, layer{v: v, src: name, idx: i})
 	}
 	if len(dup) > 0 {
 		return fail(dup)
 	}
+	return r.commit(old, append(append([]*File(nil), old.files...), f), f.Platform)
+}
+
+// commit re-resolves platform p over files and, if valid, swaps in a new
+// snapshot. The caller holds r.mu.
+func (r *Registry) commit(old *snapshot, files []*File, p commerce.Platform) error {
+	var layers []layer
+	for _, g := range files {
+		if g.Platform != p {
+			continue
+		}
+		for i := range g.Versions {
+			layers = append(layers, layer{v: &g.Versions[i], src: g.Name, idx: i})
+		}
+	}
 	var rep reporter
-	segs := resolve(f.Platform, layers, &rep)
+	segs := resolve(p, layers, &rep)
 	if len(rep.issues) > 0 {
 		return &IssueError{Issues: rep.issues}
 	}
@@ -192,10 +204,44 @@ func (r *Registry) Add(f *File) error {
 	for i, sg := range segs {
 		pi.starts[i] = sg.from
 	}
-	next := &snapshot{files: append(append([]*File(nil), old.files...), f), plats: old.plats}
-	next.plats[s] = pi
+	next := &snapshot{files: files, plats: old.plats}
+	next.plats[slot(p)] = pi
 	r.snap.Store(next)
 	return nil
+}
+
+// SetUntil announces the end of a version whose end was left open (R-LOG-3:
+// "end to be announced"): from until on, the version no longer applies and
+// the rules beneath it come back, while later versions still apply. A version
+// that already has an end is not changed (ECONFLICT). The policy is
+// revalidated; on a problem the registry is unchanged.
+func (r *Registry) SetUntil(p commerce.Platform, id string, until time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.load()
+	for fi, g := range old.files {
+		if g.Platform != p {
+			continue
+		}
+		for vi, v := range g.Versions {
+			if v.ID != id {
+				continue
+			}
+			if v.Until != nil {
+				return apperr.Conflict("policy.until_set", "", "version %s already ends at %s", id, v.Until.Format(time.RFC3339))
+			}
+			if !until.After(v.From) {
+				return apperr.Invalid("effective_until", "", "%s is not after the start of %s (%s)", until.Format(time.RFC3339), id, v.From.Format(time.RFC3339))
+			}
+			files := append([]*File(nil), old.files...)
+			g = g.clone()
+			u := until
+			g.Versions[vi].Until = &u
+			files[fi] = g
+			return r.commit(old, files, p)
+		}
+	}
+	return apperr.NotFound("version", "no %s policy version %q", p, id)
 }
 
 // At returns the rules in force for platform p at time t. The result is

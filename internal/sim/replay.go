@@ -144,42 +144,14 @@ func (r *runner) setup() error {
 	return nil
 }
 
-// moveTo advances the clock to t, firing due timers in due order, each at
-// its own due time (as a sweeper that is never late would).
+// moveTo advances the clock to t, firing due timers in due order.
 func (r *runner) moveTo(t time.Time) (*engine.FireResult, error) {
-	total := engine.FireResult{}
-	for {
-		var next time.Time
-		var ok bool
-		err := r.eng.Store().View(r.ctx, func(tx store.ReadTx) error {
-			var err error
-			next, ok, err = tx.NextDue(r.ctx)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		if !ok || next.After(t) {
-			break
-		}
-		if next.After(r.clk.Now()) {
-			r.clk.Set(next)
-		}
-		res, err := r.eng.FireDue(r.ctx, r.clk.Now(), 1000)
-		if err != nil {
-			return nil, err
-		}
-		total.Fired += res.Fired
-		total.Skipped += res.Skipped
-		if res.Fired+res.Skipped == 0 {
-			break
-		}
+	res, err := r.eng.AdvanceTo(r.ctx, r.clk, t)
+	if err != nil || res.Fired+res.Skipped == 0 {
+		return nil, err
 	}
-	r.clk.Set(t)
-	if total.Fired+total.Skipped == 0 {
-		return nil, nil
-	}
-	return &total, nil
+	res.MaxLate = 0
+	return &res, nil
 }
 
 func (r *runner) step(n int, s *Step) error {
