@@ -3,7 +3,6 @@ package policy
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -97,6 +96,7 @@ type IssueError struct {
 	Issues []FileIssue
 }
 
+// Error lists every issue, one per line.
 func (e *IssueError) Error() string {
 	var b strings.Builder
 	b.WriteString("invalid policy:")
@@ -490,14 +490,4 @@ func checkFile(f *File, complete bool) []Issue {
 		}
 	}
 	return issues
-}
-
-// sortIssues orders issues by path for stable output.
-func sortIssues(is []FileIssue) {
-	sort.SliceStable(is, func(a, b int) bool {
-		if is[a].File != is[b].File {
-			return is[a].File < is[b].File
-		}
-		return is[a].Path < is[b].Path
-	})
 }

@@ -45,6 +45,17 @@ func (r *reporter) add(src, path, format string, args ...any) {
 	r.issues = append(r.issues, fi)
 }
 
+// addFirst adds an issue unless one is already reported at the same path
+// (the same gap in the rules shows in several segments).
+func (r *reporter) addFirst(src, path, format string, args ...any) {
+	for _, fi := range r.issues {
+		if fi.File == src && fi.Path == path {
+			return
+		}
+	}
+	r.add(src, path, format, args...)
+}
+
 // resolve computes the rules in force over every segment of a platform's
 // versions and validates each, reporting problems on the layer that set the
 // key at fault. Layers must already have passed checkFile.
@@ -119,7 +130,7 @@ func resolveSegment(p commerce.Platform, from time.Time, active []layer, rep *re
 			miss = append(miss[:6], "…")
 		}
 		first := active[0]
-		rep.add(first.src, first.path()+".rules", "the rules in force from %s (%s) are incomplete: missing %s; the earliest version in force must set every rule",
+		rep.addFirst(first.src, first.path()+".rules", "the rules in force from %s (%s) are incomplete: missing %s; the earliest version in force must set every rule",
 			at, version, strings.Join(miss, ", "))
 		return nil
 	}
