@@ -295,9 +295,14 @@ func (x *txn) invoiceIssued(ctx context.Context, o *commerce.Order, shop *commer
 			return err
 		}
 	}
-	late := o.Invoice.IssuedAt.After(o.Invoice.FirstDeadline)
+	// The flags follow the issue time, with the deadline instant counted as
+	// missed like the timers do: a fact that arrives after a timer fired but
+	// says the invoice was issued before the deadline clears the flag (R-INV-2).
+	inv := o.Invoice
+	inv.Late = !inv.IssuedAt.Before(inv.FirstDeadline)
+	inv.SecondTimeout = !inv.IssuedAt.Before(inv.SecondTimeoutAt)
 	return x.orderEvent(ctx, o, systemActor("fact"), "invoice_issued", "R-INV-5", r.Version,
-		map[string]any{"issued_at": o.Invoice.IssuedAt, "late": late, "after_second_timeout": o.Invoice.SecondTimeout})
+		map[string]any{"issued_at": inv.IssuedAt, "late": inv.Late, "after_second_timeout": inv.SecondTimeout})
 }
 
 // invoiceDeadline handles an invoice timer: late after the first deadline,

@@ -89,6 +89,10 @@ func Run(ctx context.Context, sc *Scenario, reg *policy.Registry) (*Output, erro
 
 // RunOn replays a scenario on the given (empty) store.
 func RunOn(ctx context.Context, sc *Scenario, reg *policy.Registry, st store.Store) (*Output, error) {
+	reg, err := withPatches(reg, sc)
+	if err != nil {
+		return nil, err
+	}
 	clk := clock.NewManual(sc.Start)
 	eng := engine.New(engine.Config{Store: st, Policy: reg, Clock: clk, IDs: &id.Sequence{}})
 	r := &runner{ctx: ctx, sc: sc, eng: eng, clk: clk, out: &Output{Scenario: sc.Name, Start: sc.Start.UTC()}}
@@ -107,14 +111,35 @@ func RunOn(ctx context.Context, sc *Scenario, reg *policy.Registry, st store.Sto
 	return r.out, nil
 }
 
+// withPatches returns reg itself when the scenario has no policy patches,
+// else a new registry with reg's files and the patches added (reg is not
+// changed).
+func withPatches(reg *policy.Registry, sc *Scenario) (*policy.Registry, error) {
+	files, err := sc.policyFiles()
+	if err != nil || len(files) == 0 {
+		return reg, err
+	}
+	out, err := policy.NewRegistry(reg.Files()...)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if err := out.Add(f); err != nil {
+			return nil, fmt.Errorf("scenario: %w", err)
+		}
+	}
+	return out, nil
+}
+
 type runner struct {
-	ctx   context.Context
-	sc    *Scenario
-	eng   *engine.Engine
-	clk   *clock.Manual
-	out   *Output
-	tasks []string // task ids in creation order, for $N
-	factN int
+	ctx    context.Context
+	sc     *Scenario
+	eng    *engine.Engine
+	clk    *clock.Manual
+	out    *Output
+	tasks  []string // task ids in creation order, for $N
+	orders []string // order ids: the scenario's orders and those of accepted order facts
+	factN  int
 }
 
 func (r *runner) setup() error {
@@ -130,6 +155,7 @@ func (r *runner) setup() error {
 	}
 	for i := range r.sc.Orders {
 		o := r.sc.Orders[i]
+		r.orders = append(r.orders, o.ID)
 		facts = append(facts, commerce.Fact{ID: "setup-order-" + o.ID, Type: commerce.FactOrder, At: at, Order: &o})
 	}
 	res, err := r.eng.Ingest(r.ctx, facts)
@@ -205,13 +231,16 @@ func (r *runner) step(n int, s *Step) error {
 		}
 		res.Error = ae
 		r.out.Refusals = append(r.out.Refusals, Refusal{Step: n, What: res.What, Error: ae})
-		if s.ExpectError != "" && s.ExpectError != ae.Rule && s.ExpectError != ae.Reason {
-			r.out.Failed = append(r.out.Failed, fmt.Sprintf("step %d: refused by %s/%s, expected %s", n, ae.Rule, ae.Reason, s.ExpectError))
+		switch {
+		case s.ExpectError == "":
+			r.out.Failed = append(r.out.Failed, fmt.Sprintf("step %d: refused unexpectedly (%s)", n, ae.Error()))
+		case s.ExpectError != ae.Rule && s.ExpectError != ae.Reason:
+			r.out.Failed = append(r.out.Failed, fmt.Sprintf("step %d: refused by %s/%s, expected %s (%s)", n, ae.Rule, ae.Reason, s.ExpectError, ae.Message))
 		}
 	} else if s.ExpectError != "" {
 		r.out.Failed = append(r.out.Failed, fmt.Sprintf("step %d: expected a refusal (%s), but it was accepted", n, s.ExpectError))
 	}
-	if result != nil {
+	if result != nil && stepErr == nil {
 		res.Result = result
 	}
 	r.out.Steps = append(r.out.Steps, res)
@@ -233,6 +262,9 @@ func (r *runner) fact(f *commerce.Fact) (any, error) {
 	}
 	if res[0].Error != nil {
 		return nil, res[0].Error
+	}
+	if ff.Type == commerce.FactOrder && ff.Order != nil && res[0].Status == engine.FactAccepted {
+		r.orders = append(r.orders, ff.Order.ID)
 	}
 	return res[0], nil
 }
@@ -263,7 +295,7 @@ func (r *runner) do(s *Step) (any, error) {
 		}
 		actor = a
 	}
-	cmd := task.Command{Actor: actor, OrderID: s.Order, Type: s.Type, Action: s.Action, Reply: s.Reply,
+	cmd := task.Command{Actor: actor, OrderID: s.Order, Type: s.Type, Action: s.Action, Reply: s.Reply.task(),
 		Outcome: s.Outcome, Text: s.Text, Details: s.Details}
 	switch s.Do {
 	case "urge":
@@ -314,25 +346,35 @@ func (r *runner) do(s *Step) (any, error) {
 func (r *runner) allComplaints() ([]string, error) {
 	var ids []string
 	err := r.eng.Store().View(r.ctx, func(tx store.ReadTx) error {
-		for _, o := range r.sc.Orders {
-			cs, err := tx.Complaints(r.ctx, o.ID)
-			if err != nil {
-				return err
-			}
-			for _, c := range cs {
-				ids = append(ids, c.ID)
-			}
-		}
-		return nil
+		var err error
+		ids, err = complaintIDs(r.ctx, tx, r.orders)
+		return err
 	})
-	sort.Strings(ids)
 	return ids, err
 }
 
+func complaintIDs(ctx context.Context, tx store.ReadTx, orders []string) ([]string, error) {
+	var ids []string
+	for _, oid := range orders {
+		cs, err := tx.Complaints(ctx, oid)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// expect checks every key of e and reports all that do not hold.
 func (r *runner) expect(n int, e *Expect) error {
-	return r.eng.Store().View(r.ctx, func(tx store.ReadTx) error {
+	var bad []string
+	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
+	err := r.eng.Store().View(r.ctx, func(tx store.ReadTx) error {
 		if e.Tasks != nil && len(r.tasks) != *e.Tasks {
-			return fmt.Errorf("want %d tasks, have %d", *e.Tasks, len(r.tasks))
+			fail("want %d tasks, have %d", *e.Tasks, len(r.tasks))
 		}
 		if e.Task != "" {
 			tid, err := r.ref(e.Task, r.tasks, "task")
@@ -344,23 +386,109 @@ func (r *runner) expect(n int, e *Expect) error {
 				return err
 			}
 			if e.State != "" && t.State != e.State {
-				return fmt.Errorf("task %s is %s, want %s", tid, t.State, e.State)
+				fail("task %s is %s, want %s", tid, t.State, e.State)
 			}
 			if e.Outcome != "" && t.Outcome != e.Outcome {
-				return fmt.Errorf("task %s outcome %q, want %q", tid, t.Outcome, e.Outcome)
+				fail("task %s outcome %q, want %q", tid, t.Outcome, e.Outcome)
+			}
+			if e.EvidenceWaived != nil && t.EvidenceWaived != *e.EvidenceWaived {
+				fail("task %s evidence_waived=%v, want %v", tid, t.EvidenceWaived, *e.EvidenceWaived)
+			}
+			if e.AfterFinalDeadline != nil && t.AfterFinalDeadline != *e.AfterFinalDeadline {
+				fail("task %s after_final_deadline=%v, want %v", tid, t.AfterFinalDeadline, *e.AfterFinalDeadline)
+			}
+			if e.OpenComplaints != nil && t.OpenComplaints != *e.OpenComplaints {
+				fail("task %s has %d open complaints, want %d", tid, t.OpenComplaints, *e.OpenComplaints)
 			}
 		}
-		if e.Order != "" && e.Urged != nil {
+		if e.Order != "" {
 			o, err := tx.Order(r.ctx, e.Order)
 			if err != nil {
 				return err
 			}
-			if (o.UrgedAt != nil) != *e.Urged {
-				return fmt.Errorf("order %s urged=%v, want %v", e.Order, o.UrgedAt != nil, *e.Urged)
+			if e.Urged != nil && (o.UrgedAt != nil) != *e.Urged {
+				fail("order %s urged=%v, want %v", e.Order, o.UrgedAt != nil, *e.Urged)
+			}
+			inv := o.Invoice
+			if inv == nil {
+				inv = &commerce.Invoice{}
+			}
+			if e.InvoiceLate != nil && inv.Late != *e.InvoiceLate {
+				fail("order %s invoice_late=%v, want %v", e.Order, inv.Late, *e.InvoiceLate)
+			}
+			if e.InvoiceSecondTimeout != nil && inv.SecondTimeout != *e.InvoiceSecondTimeout {
+				fail("order %s invoice_second_timeout=%v, want %v", e.Order, inv.SecondTimeout, *e.InvoiceSecondTimeout)
+			}
+			if e.InvoiceIssued != nil && (inv.IssuedAt != nil) != *e.InvoiceIssued {
+				fail("order %s invoice_issued=%v, want %v", e.Order, inv.IssuedAt != nil, *e.InvoiceIssued)
+			}
+		}
+		if e.Complaint != "" {
+			all, err := complaintIDs(r.ctx, tx, r.orders)
+			if err != nil {
+				return err
+			}
+			cid, err := r.ref(e.Complaint, all, "complaint")
+			if err != nil {
+				return err
+			}
+			c, err := tx.Complaint(r.ctx, cid)
+			if err != nil {
+				return err
+			}
+			if e.ComplaintStatus != "" && c.Status != e.ComplaintStatus {
+				fail("complaint %s is %s, want %s", cid, c.Status, e.ComplaintStatus)
+			}
+			if e.ComplaintKind != "" && c.Kind != e.ComplaintKind {
+				fail("complaint %s kind %s, want %s", cid, c.Kind, e.ComplaintKind)
+			}
+		}
+		if len(e.Outbox) > 0 {
+			msgs, err := tx.Outbox(r.ctx, 0, 1<<30)
+			if err != nil {
+				return err
+			}
+			for _, oc := range e.Outbox {
+				tid := ""
+				if oc.Task != "" {
+					if tid, err = r.ref(oc.Task, r.tasks, "task"); err != nil {
+						return err
+					}
+				}
+				got := 0
+				for _, m := range msgs {
+					if (oc.Kind == "" || string(m.Kind) == oc.Kind) && (oc.Recipient == "" || m.Recipient == oc.Recipient) &&
+						(oc.Status == "" || string(m.Status) == oc.Status) && (tid == "" || m.TaskID == tid) {
+						got++
+					}
+				}
+				if got != *oc.Count {
+					fail("outbox %s: %d messages, want %d", describeCount(oc), got, *oc.Count)
+				}
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func describeCount(oc OutboxCount) string {
+	var parts []string
+	for _, kv := range [][2]string{{"kind", oc.Kind}, {"recipient", oc.Recipient}, {"status", oc.Status}, {"task", oc.Task}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+kv[1])
+		}
+	}
+	if len(parts) == 0 {
+		return "(all)"
+	}
+	return strings.Join(parts, " ")
 }
 
 func (r *runner) collect(st store.Store) error {
@@ -380,10 +508,7 @@ func (r *runner) collect(st store.Store) error {
 			}
 			r.out.Tasks = append(r.out.Tasks, TaskOut{Task: t, History: nonNil(h), Timers: nonNil(tm)})
 		}
-		ids := make([]string, 0, len(r.sc.Orders))
-		for _, o := range r.sc.Orders {
-			ids = append(ids, o.ID)
-		}
+		ids := append([]string(nil), r.orders...)
 		sort.Strings(ids)
 		for _, oid := range ids {
 			o, err := tx.Order(r.ctx, oid)
@@ -401,6 +526,7 @@ func (r *runner) collect(st store.Store) error {
 			r.out.Complaints = append(r.out.Complaints, cs...)
 			r.out.Orders = append(r.out.Orders, OrderOut{Order: *o, History: nonNil(h)})
 		}
+		sort.Slice(r.out.Complaints, func(i, j int) bool { return r.out.Complaints[i].ID < r.out.Complaints[j].ID })
 		if r.out.Timers, err = tx.Timers(r.ctx, ""); err != nil {
 			return err
 		}

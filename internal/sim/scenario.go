@@ -6,7 +6,11 @@ package sim
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -26,14 +30,19 @@ type Scenario struct {
 	// Online lists sub-accounts that are online from the start (R-NTF-2).
 	Online []string         `yaml:"online"`
 	Orders []commerce.Order `yaml:"orders"`
-	Steps  []Step           `yaml:"steps"`
+	// Policy holds policy patch files (platform + versions, the format of
+	// internal/policy/defaults/*.yaml) added on top of the registry the
+	// scenario runs with, e.g. an exempt region for R-URG-2 (1).
+	Policy []yaml.Node `yaml:"policy"`
+	Steps  []Step      `yaml:"steps"`
 }
 
-// Step is one timed step. Exactly one of Fact, Do, Expect may be set; a step
-// with only At/After/Advance just moves the clock.
+// Step is one timed step. At most one of Fact, Do, Expect may be set; a step
+// with only At/After/Advance (and Note) just moves the clock.
 type Step struct {
-	// At is an absolute time; After is relative to the previous step. The
-	// clock moves there first, firing every timer that falls due on the way.
+	// At is an absolute time; After is relative to the previous step; Advance
+	// is added to either. The clock moves there first, firing every timer
+	// that falls due on the way, each at its own due time.
 	At      *time.Time       `yaml:"at"`
 	After   *policy.Duration `yaml:"after"`
 	Advance *policy.Duration `yaml:"advance"`
@@ -49,7 +58,7 @@ type Step struct {
 	Task    string            `yaml:"task"` // a task id, or $N for the Nth task created
 	Type    task.Type         `yaml:"type"`
 	Action  task.Action       `yaml:"action"`
-	Reply   *task.Reply       `yaml:"reply"`
+	Reply   *Reply            `yaml:"reply"`
 	Outcome string            `yaml:"outcome"`
 	Text    string            `yaml:"text"`
 	Details map[string]string `yaml:"details"`
@@ -62,52 +71,462 @@ type Step struct {
 	Expect *Expect `yaml:"expect"`
 	// ExpectError, on a command or fact step, says the step must be refused
 	// with this rule id or reason (e.g. "R-URG-2" or "urge.exempt.presale").
+	// A refusal without it is a failed expectation.
 	ExpectError string `yaml:"expect_error"`
 }
 
-// Expect is a check on a task or order.
-type Expect struct {
-	Task    string     `yaml:"task"`
-	State   task.State `yaml:"state"`
-	Outcome string     `yaml:"outcome"`
-	Order   string     `yaml:"order"`
-	Urged   *bool      `yaml:"urged"`
-	Tasks   *int       `yaml:"tasks"` // number of tasks so far
+// Reply is the seller's reply in an act step (collaborative replies need
+// contacted_at, R-COL-3; unreachable ones attempts and evidence).
+type Reply struct {
+	Text        string     `yaml:"text"`
+	ContactedAt *time.Time `yaml:"contacted_at"`
+	Attempts    int        `yaml:"attempts"`
+	Evidence    []string   `yaml:"evidence"`
 }
 
-// Parse reads a scenario, refusing unknown keys.
+func (r *Reply) task() *task.Reply {
+	if r == nil {
+		return nil
+	}
+	out := &task.Reply{Text: r.Text, Attempts: r.Attempts, Evidence: r.Evidence}
+	if r.ContactedAt != nil {
+		t := r.ContactedAt.UTC()
+		out.ContactedAt = &t
+	}
+	return out
+}
+
+// Expect is a check on tasks, orders, complaints and the outbox. Every key
+// given must hold.
+type Expect struct {
+	Tasks *int `yaml:"tasks"` // number of tasks created so far
+
+	Task               string     `yaml:"task"` // a task id or $N
+	State              task.State `yaml:"state"`
+	Outcome            string     `yaml:"outcome"`
+	EvidenceWaived     *bool      `yaml:"evidence_waived"`      // R-COL-4
+	AfterFinalDeadline *bool      `yaml:"after_final_deadline"` // R-INV-4
+	OpenComplaints     *int       `yaml:"open_complaints"`      // R-ST-3
+
+	Order                string `yaml:"order"`
+	Urged                *bool  `yaml:"urged"`                  // R-URG-3
+	InvoiceLate          *bool  `yaml:"invoice_late"`           // R-INV-2 first deadline missed
+	InvoiceSecondTimeout *bool  `yaml:"invoice_second_timeout"` // R-INV-2 二次超时
+	InvoiceIssued        *bool  `yaml:"invoice_issued"`         // R-INV-5
+
+	Complaint       string `yaml:"complaint"` // a complaint id or $N
+	ComplaintStatus string `yaml:"complaint_status"`
+	ComplaintKind   string `yaml:"complaint_kind"`
+
+	Outbox []OutboxCount `yaml:"outbox"`
+}
+
+// OutboxCount says how many outbox messages match the given fields.
+type OutboxCount struct {
+	Kind      string `yaml:"kind"`
+	Recipient string `yaml:"recipient"`
+	Status    string `yaml:"status"`
+	Task      string `yaml:"task"` // a task id or $N
+	Count     *int   `yaml:"count"`
+}
+
+// Commands are the values of a step's do key.
+var Commands = []string{"urge", "keep_contacting", "report_stall", "chase_invoice", "open_task", "act", "file_complaint", "finish_complaint"}
+
+// commandKeys lists, per command, the step keys it requires and those it may take.
+var commandKeys = map[string]struct{ required, optional []string }{
+	"urge":             {required: []string{"actor", "order"}},
+	"keep_contacting":  {required: []string{"actor", "order"}},
+	"report_stall":     {required: []string{"actor", "order"}, optional: []string{"details"}},
+	"chase_invoice":    {required: []string{"actor", "order"}, optional: []string{"details"}},
+	"open_task":        {required: []string{"actor", "order", "type"}, optional: []string{"details"}},
+	"act":              {required: []string{"actor", "task", "action"}, optional: []string{"reply", "outcome", "text"}},
+	"file_complaint":   {required: []string{"actor", "order", "kind"}},
+	"finish_complaint": {required: []string{"complaint", "status"}, optional: []string{"actor"}},
+}
+
+var timeKeys = []string{"at", "after", "advance", "note"}
+
+// Parse reads a scenario, refusing unknown keys, keys a step does not use,
+// and steps that cannot run. Errors name the step (1-based, as in the
+// output's "n") and its line.
 func Parse(data []byte) (*Scenario, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("scenario: %w", err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("scenario: empty file")
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var s Scenario
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("scenario: %w", err)
+		return nil, fmt.Errorf("scenario: %s", friendly(err))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("scenario: one YAML document per file (found a second one at line %d)", extra.Line)
 	}
 	if s.Start.IsZero() {
 		return nil, fmt.Errorf("scenario: start is required")
 	}
-	for i, st := range s.Steps {
-		n := 0
-		if st.Fact != nil {
-			n++
+	if _, err := s.policyFiles(); err != nil {
+		return nil, err
+	}
+	stepNodes := stepNodes(doc.Content[0])
+	for i := range s.Steps {
+		var node *yaml.Node
+		if i < len(stepNodes) {
+			node = stepNodes[i]
 		}
-		if st.Do != "" {
-			n++
-		}
-		if st.Expect != nil {
-			n++
-		}
-		if n > 1 {
-			return nil, fmt.Errorf("scenario: steps[%d]: a step has one of fact, do, expect", i)
-		}
-		if st.At != nil && st.After != nil {
-			return nil, fmt.Errorf("scenario: steps[%d]: give at or after, not both", i)
-		}
-		if st.Do != "" && st.Actor == "" && st.Do != "finish_complaint" {
-			return nil, fmt.Errorf("scenario: steps[%d]: %s needs an actor (role:id)", i, st.Do)
+		if err := checkStep(&s.Steps[i], node); err != nil {
+			where := fmt.Sprintf("step %d", i+1)
+			if node != nil {
+				where += fmt.Sprintf(" (line %d)", node.Line)
+			}
+			return nil, fmt.Errorf("scenario: %s: %w", where, err)
 		}
 	}
 	return &s, nil
+}
+
+var typeNames = map[string]string{
+	"sim.Scenario": "the scenario", "sim.Step": "a step", "sim.Expect": "expect", "sim.Reply": "reply",
+	"sim.OutboxCount": "an outbox count", "commerce.Fact": "a fact", "commerce.Shop": "a shop",
+	"commerce.Account": "a sub-account", "commerce.Order": "an order", "commerce.Item": "an item",
+}
+
+var notFoundRE = regexp.MustCompile(`field (.+?) not found in type (\S+)`)
+
+// friendly rewrites yaml.v3's "field x not found in type sim.Step" as
+// "unknown key "x" in a step".
+func friendly(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "unmarshal errors:\n"); ok {
+		lines := strings.Split(rest, "\n")
+		for i := range lines {
+			lines[i] = strings.TrimSpace(lines[i])
+		}
+		msg = strings.Join(lines, "; ")
+	}
+	return notFoundRE.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := notFoundRE.FindStringSubmatch(m)
+		what, ok := typeNames[sub[2]]
+		if !ok {
+			what = sub[2]
+		}
+		if p, ok := payloadNames[sub[2]]; ok {
+			what = "the " + p + " payload"
+		}
+		return fmt.Sprintf("unknown key %q in %s", sub[1], what)
+	})
+}
+
+var payloadNames = map[string]string{
+	"commerce.PresenceFact": "presence", "commerce.DelayReportFact": "delay_report", "commerce.ShipmentFact": "shipment",
+	"commerce.TrackingFact": "tracking", "commerce.RefundFact": "refund", "commerce.InvoiceRequestedFact": "invoice_requested",
+	"commerce.InvoiceIssuedFact": "invoice_issued", "commerce.ChatReplyFact": "chat_reply",
+}
+
+// stepNodes returns the mapping nodes of the steps list, for lines and keys.
+func stepNodes(root *yaml.Node) []*yaml.Node {
+	if root.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "steps" && root.Content[i+1].Kind == yaml.SequenceNode {
+			return root.Content[i+1].Content
+		}
+	}
+	return nil
+}
+
+func nodeKeys(n *yaml.Node) map[string]bool {
+	keys := map[string]bool{}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return keys
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		keys[n.Content[i].Value] = true
+	}
+	return keys
+}
+
+// checkStep validates one decoded step; node (may be nil for a Scenario
+// built in Go) gives the keys that were written.
+func checkStep(st *Step, node *yaml.Node) error {
+	keys := nodeKeys(node)
+	if node == nil {
+		keys = keysOf(st)
+	}
+	if st.At != nil && st.After != nil {
+		return fmt.Errorf("give at or after, not both")
+	}
+	if st.After != nil && st.After.D() < 0 {
+		return fmt.Errorf("after %s is negative: steps move forward", st.After)
+	}
+	if st.Advance != nil && st.Advance.D() < 0 {
+		return fmt.Errorf("advance %s is negative: steps move forward", st.Advance)
+	}
+	kinds := 0
+	for _, k := range []string{"fact", "do", "expect"} {
+		if keys[k] {
+			kinds++
+		}
+	}
+	if kinds > 1 {
+		return fmt.Errorf("a step has one of fact, do, expect")
+	}
+	allowed := map[string]bool{}
+	for _, k := range timeKeys {
+		allowed[k] = true
+	}
+	var kind string
+	switch {
+	case keys["fact"]:
+		kind = "a fact step"
+		allowed["fact"], allowed["expect_error"] = true, true
+		if err := checkFact(st); err != nil {
+			return err
+		}
+	case keys["do"]:
+		ck, ok := commandKeys[st.Do]
+		if !ok {
+			return fmt.Errorf("unknown command do: %q (want one of %s)", st.Do, strings.Join(Commands, ", "))
+		}
+		kind = "do: " + st.Do
+		allowed["do"], allowed["expect_error"] = true, true
+		for _, k := range ck.required {
+			if !keys[k] {
+				return fmt.Errorf("%s needs %s", kind, k)
+			}
+			allowed[k] = true
+		}
+		for _, k := range ck.optional {
+			allowed[k] = true
+		}
+		if err := checkCommand(st); err != nil {
+			return err
+		}
+	case keys["expect"]:
+		kind = "an expect step"
+		allowed["expect"] = true
+		if err := checkExpect(st.Expect); err != nil {
+			return fmt.Errorf("expect: %w", err)
+		}
+	default:
+		kind = "a clock step (no fact, do or expect)"
+	}
+	var bad []string
+	for k := range keys {
+		if !allowed[k] {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return fmt.Errorf("%s does not take %s", kind, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// keysOf lists the keys a Go-built step has set.
+func keysOf(st *Step) map[string]bool {
+	k := map[string]bool{}
+	set := func(name string, ok bool) {
+		if ok {
+			k[name] = true
+		}
+	}
+	set("at", st.At != nil)
+	set("after", st.After != nil)
+	set("advance", st.Advance != nil)
+	set("note", st.Note != "")
+	set("fact", st.Fact != nil)
+	set("do", st.Do != "")
+	set("actor", st.Actor != "")
+	set("order", st.Order != "")
+	set("task", st.Task != "")
+	set("type", st.Type != "")
+	set("action", st.Action != "")
+	set("reply", st.Reply != nil)
+	set("outcome", st.Outcome != "")
+	set("text", st.Text != "")
+	set("details", st.Details != nil)
+	set("kind", st.Kind != "")
+	set("complaint", st.Target != "")
+	set("status", st.Status != "")
+	set("expect", st.Expect != nil)
+	set("expect_error", st.ExpectError != "")
+	return k
+}
+
+func checkFact(st *Step) error {
+	f := st.Fact
+	if f == nil {
+		return fmt.Errorf("fact is empty")
+	}
+	known := false
+	for _, t := range commerce.FactTypes {
+		known = known || t == f.Type
+	}
+	if !known {
+		names := make([]string, len(commerce.FactTypes))
+		for i, t := range commerce.FactTypes {
+			names[i] = string(t)
+		}
+		return fmt.Errorf("fact: unknown type %q (want one of %s)", f.Type, strings.Join(names, ", "))
+	}
+	if st.ExpectError != "" {
+		// sent as written, so that a scenario can show a malformed fact refused
+		return nil
+	}
+	g := *f
+	if g.ID == "" {
+		g.ID = "check"
+	}
+	if g.At.IsZero() {
+		g.At = time.Unix(1, 0)
+	}
+	if err := g.Validate(); err != nil {
+		return fmt.Errorf("fact: %v", err)
+	}
+	return nil
+}
+
+func checkRef(what, s string) error {
+	if !strings.HasPrefix(s, "$") {
+		return nil
+	}
+	var n int
+	if _, err := fmt.Sscanf(s, "$%d", &n); err != nil || n < 1 || fmt.Sprintf("$%d", n) != s {
+		return fmt.Errorf("%s %q: a reference is $1, $2 … (the Nth created)", what, s)
+	}
+	return nil
+}
+
+func checkCommand(st *Step) error {
+	if st.Actor != "" {
+		if _, err := ParseActor(st.Actor); err != nil {
+			return err
+		}
+	}
+	switch st.Do {
+	case "open_task":
+		if !st.Type.Valid() {
+			return fmt.Errorf("open_task: unknown task type %q", st.Type)
+		}
+	case "act":
+		if err := checkRef("task", st.Task); err != nil {
+			return err
+		}
+		if st.Action == task.ActCreate {
+			return fmt.Errorf("act: create a task with urge, report_stall, chase_invoice or open_task")
+		}
+		if !knownAction(st.Action) {
+			return fmt.Errorf("act: %q is not an action of any task family", st.Action)
+		}
+	case "finish_complaint":
+		return checkRef("complaint", st.Target)
+	}
+	return nil
+}
+
+func knownAction(a task.Action) bool {
+	for _, lc := range task.Lifecycles {
+		if len(lc.Candidates(a)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func checkExpect(e *Expect) error {
+	if e == nil {
+		return fmt.Errorf("checks nothing")
+	}
+	checks := 0
+	count := func(ok bool) {
+		if ok {
+			checks++
+		}
+	}
+	taskChecks := e.State != "" || e.Outcome != "" || e.EvidenceWaived != nil || e.AfterFinalDeadline != nil || e.OpenComplaints != nil
+	orderChecks := e.Urged != nil || e.InvoiceLate != nil || e.InvoiceSecondTimeout != nil || e.InvoiceIssued != nil
+	complaintChecks := e.ComplaintStatus != "" || e.ComplaintKind != ""
+	count(e.Tasks != nil)
+	count(taskChecks)
+	count(orderChecks)
+	count(complaintChecks)
+	count(len(e.Outbox) > 0)
+	if checks == 0 {
+		return fmt.Errorf("checks nothing (give tasks, a task with state/outcome/…, an order with urged/invoice_…, a complaint with complaint_status/complaint_kind, or outbox counts)")
+	}
+	if taskChecks && e.Task == "" {
+		return fmt.Errorf("state, outcome, evidence_waived, after_final_deadline and open_complaints need task")
+	}
+	if e.Task != "" && !taskChecks {
+		return fmt.Errorf("task %s is given but nothing to check on it", e.Task)
+	}
+	if orderChecks && e.Order == "" {
+		return fmt.Errorf("urged and invoice_… need order")
+	}
+	if e.Order != "" && !orderChecks {
+		return fmt.Errorf("order %s is given but nothing to check on it", e.Order)
+	}
+	if complaintChecks && e.Complaint == "" {
+		return fmt.Errorf("complaint_status and complaint_kind need complaint")
+	}
+	if e.Complaint != "" && !complaintChecks {
+		return fmt.Errorf("complaint %s is given but nothing to check on it", e.Complaint)
+	}
+	if e.State != "" {
+		ok := false
+		for _, s := range task.States {
+			ok = ok || s == e.State
+		}
+		if !ok {
+			return fmt.Errorf("unknown state %q", e.State)
+		}
+	}
+	if err := checkRef("task", e.Task); err != nil {
+		return err
+	}
+	if err := checkRef("complaint", e.Complaint); err != nil {
+		return err
+	}
+	for i, oc := range e.Outbox {
+		if oc.Count == nil {
+			return fmt.Errorf("outbox[%d]: count is required", i)
+		}
+		if err := checkRef("task", oc.Task); err != nil {
+			return fmt.Errorf("outbox[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// policyFiles parses the scenario's policy patches.
+func (s *Scenario) policyFiles() ([]*policy.File, error) {
+	var out []*policy.File
+	for i := range s.Policy {
+		b, err := yaml.Marshal(&s.Policy[i])
+		if err != nil {
+			return nil, fmt.Errorf("scenario: policy[%d]: %w", i, err)
+		}
+		name := fmt.Sprintf("scenario policy[%d]", i)
+		f, issues := policy.ParsePatch(name, b)
+		if len(issues) > 0 {
+			msgs := make([]string, len(issues))
+			for j, is := range issues {
+				msgs[j] = is.String()
+			}
+			return nil, fmt.Errorf("scenario: %s (line %d): %s", name, s.Policy[i].Line, strings.Join(msgs, "; "))
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // ParseActor reads "role:id".
@@ -120,7 +539,7 @@ func ParseActor(s string) (task.Actor, error) {
 	switch r {
 	case task.RoleBuyer, task.RoleShopMain, task.RoleShopSub, task.RoleAgent, task.RoleSystem:
 	default:
-		return task.Actor{}, fmt.Errorf("actor %q: unknown role %q", s, role)
+		return task.Actor{}, fmt.Errorf("actor %q: unknown role %q (want buyer, shop_main, shop_sub, agent, system)", s, role)
 	}
 	return task.Actor{Role: r, ID: id}, nil
 }

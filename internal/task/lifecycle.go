@@ -230,6 +230,8 @@ var Lifecycles = []*Lifecycle{
 			{On: ActRefuse, From: sellerTurn, To: PlatformIntervening, By: seller, Rule: "R-SLA-4"},
 			// R-INV-5: issuing the invoice completes the task.
 			{On: ActInvoiceIssued, From: openStates, To: Completed, By: system, Outcome: "invoice_issued", Rule: "R-INV-5"},
+			// The invoice complaint filed at the timeout can be finished; the task keeps its state.
+			{On: ActComplaintFinished, From: openStates, By: system, Rule: "R-INV-4"},
 		}),
 	},
 	{

@@ -86,16 +86,29 @@ func encodeUTC[T any](v *T) ([]byte, error) {
 
 var timeType = reflect.TypeFor[time.Time]()
 
-// hasTime caches whether values of a type can hold a time.Time.
-var hasTime sync.Map // reflect.Type → bool
+// typeInfo says whether values of a type can hold a time.Time and, for a
+// struct, which exported fields can.
+type typeInfo struct {
+	hold   bool
+	fields []int
+}
 
-func mayHoldTime(t reflect.Type) bool {
-	if v, ok := hasTime.Load(t); ok {
-		return v.(bool)
+var typeInfos sync.Map // reflect.Type → *typeInfo
+
+func infoOf(t reflect.Type) *typeInfo {
+	if v, ok := typeInfos.Load(t); ok {
+		return v.(*typeInfo)
 	}
-	r := holdsTime(t, map[reflect.Type]bool{})
-	hasTime.Store(t, r)
-	return r
+	ti := &typeInfo{hold: holdsTime(t, map[reflect.Type]bool{})}
+	if ti.hold && t.Kind() == reflect.Struct && t != timeType {
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && holdsTime(f.Type, map[reflect.Type]bool{}) {
+				ti.fields = append(ti.fields, i)
+			}
+		}
+	}
+	typeInfos.Store(t, ti)
+	return ti
 }
 
 func holdsTime(t reflect.Type, visiting map[reflect.Type]bool) bool {
@@ -130,7 +143,8 @@ func timeOf(v reflect.Value) time.Time {
 
 // allUTC reports whether every time reachable through exported fields of v is in UTC.
 func allUTC(v reflect.Value) bool {
-	if !mayHoldTime(v.Type()) {
+	ti := infoOf(v.Type())
+	if !ti.hold {
 		return true
 	}
 	switch v.Kind() {
@@ -140,9 +154,8 @@ func allUTC(v reflect.Value) bool {
 		if v.Type() == timeType {
 			return timeOf(v).Location() == time.UTC
 		}
-		t := v.Type()
-		for i := range v.NumField() {
-			if t.Field(i).IsExported() && !allUTC(v.Field(i)) {
+		for _, i := range ti.fields {
+			if !allUTC(v.Field(i)) {
 				return false
 			}
 		}
@@ -166,7 +179,8 @@ func allUTC(v reflect.Value) bool {
 // setUTC converts, in place, every time reachable through exported fields of
 // the settable value v to UTC.
 func setUTC(v reflect.Value) {
-	if !mayHoldTime(v.Type()) {
+	ti := infoOf(v.Type())
+	if !ti.hold {
 		return
 	}
 	switch v.Kind() {
@@ -179,11 +193,8 @@ func setUTC(v reflect.Value) {
 			v.Set(reflect.ValueOf(timeOf(v).UTC()))
 			return
 		}
-		t := v.Type()
-		for i := range v.NumField() {
-			if t.Field(i).IsExported() {
-				setUTC(v.Field(i))
-			}
+		for _, i := range ti.fields {
+			setUTC(v.Field(i))
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {

@@ -59,12 +59,19 @@ func limit(n int) int {
 // getJSON reads the one JSON column of statement id into dst, or returns an
 // ENOTFOUND error naming field when there is no row.
 func (t *rtx) getJSON(ctx context.Context, id stmtID, dst any, field, what, key string) error {
-	var data []byte
-	err := t.stmt(ctx, id).QueryRowContext(ctx, key).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
+	rows, err := t.stmt(ctx, id).QueryContext(ctx, key)
+	if err != nil {
+		return fmt.Errorf("sqlite: read %s %q: %w", what, key, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sqlite: read %s %q: %w", what, key, err)
+		}
 		return apperr.NotFound(field, "%s %q not found", what, key)
 	}
-	if err != nil {
+	var data sql.RawBytes // decoded before the next Next/Close: no copy
+	if err := rows.Scan(&data); err != nil {
 		return fmt.Errorf("sqlite: read %s %q: %w", what, key, err)
 	}
 	if err := json.Unmarshal(data, dst); err != nil {

@@ -33,7 +33,6 @@ CREATE TABLE orders (
     shipped_at TEXT,
     data       TEXT NOT NULL
 );
-CREATE INDEX orders_buyer ON orders (buyer_id);
 -- R-URG-3's 催发货订单 filter: urged and not shipped, by urge time.
 CREATE INDEX orders_urged ON orders (shop_id, urged_at, id)
     WHERE urged_at IS NOT NULL AND shipped_at IS NULL;
@@ -55,6 +54,7 @@ CREATE UNIQUE INDEX tasks_open ON tasks (order_id, type) WHERE state <> 'complet
 CREATE INDEX tasks_order ON tasks (order_id, created_at, id);
 CREATE INDEX tasks_shop ON tasks (shop_id, state, created_at, id);
 CREATE INDEX tasks_buyer ON tasks (buyer_id, created_at, id);
+CREATE INDEX tasks_state ON tasks (state, created_at, id); -- agents' queues across shops
 CREATE INDEX tasks_created ON tasks (created_at, id);
 CREATE INDEX tasks_due ON tasks (due_at) WHERE due_at IS NOT NULL;
 
