@@ -189,6 +189,11 @@ func TestInvoice_R_INV_4_AfterFinalDeadline(t *testing.T) {
 
 	env.AdvanceTo(a.Add(21*day - time.Second))
 	wantState(env, late.ID, task.AwaitingSellerReply)
+	// The task chased a second before the final deadline escalates at its own
+	// 24 h like any task (R-SLA-4), without an invoice complaint.
+	if e := wantState(env, early.ID, task.PlatformIntervening); len(e.ComplaintIDs) != 0 || len(env.Complaints("before")) != 0 {
+		t.Fatalf("a task chased before the final deadline got a complaint: %+v", e)
+	}
 	env.AdvanceTo(a.Add(21 * day))
 	got := wantState(env, late.ID, task.PlatformIntervening)
 	cs := env.Complaints("after")
@@ -288,8 +293,14 @@ func TestInvoice_R_INV_4_ComplaintCanBeFinished(t *testing.T) {
 	start := bj(t, "2023-08-01T10:00:00")
 	env := newEnv(t, start)
 	addShop(env, "tm", commerce.Tmall)
-	tk := openTask(env, "tm", "o1", task.UrgeInvoice)
-	env.AdvanceTo(start.Add(24 * time.Hour))
+	addOrder(env, "tm", "o1")
+	env.MustIngest(invoiceRequestFact("req1", "o1", start))
+	env.AdvanceTo(start.Add(20 * day))
+	tk, err := chase(env, "o1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.AdvanceTo(start.Add(21 * day))
 	got := wantState(env, tk.ID, task.PlatformIntervening)
 	if len(got.ComplaintIDs) != 1 || got.OpenComplaints != 1 {
 		t.Fatalf("task %+v", got)

@@ -155,8 +155,8 @@ type cardPayload struct {
 	TaskType task.Type       `json:"task_type"`
 	OrderID  string          `json:"order_id"`
 	BuyerID  string          `json:"buyer_id"`
-	PaidFen  int64           `json:"paid_fen"`
-	Items    []commerce.Item `json:"items"`
+	PaidFen  int64           `json:"paid_fen,omitempty"`
+	Items    []commerce.Item `json:"items,omitempty"`
 	DueAt    any             `json:"due_at,omitempty"`
 	Trigger  string          `json:"trigger,omitempty"`
 }

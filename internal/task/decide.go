@@ -175,6 +175,10 @@ func guardHolds(g Guard, in *Input) (bool, error) {
 		return t.OpenComplaints > 0, nil
 	case GuardCompletionPend:
 		return t.CompletionPending != "" && t.OpenComplaints <= 1, nil
+	case GuardAfterFinal:
+		return t.AfterFinalDeadline, nil
+	case GuardBeforeFinal:
+		return !t.AfterFinalDeadline, nil
 	case GuardConfirmAccepts:
 		return in.Rules.Tasks.BuyerConfirmTimeout != "intervene", nil
 	case GuardConfirmIntervene:

@@ -76,7 +76,9 @@ const (
 	GuardContactAfter     Guard = "contact_after_creation" // R-COL-3
 	GuardConfirmAccepts   Guard = "confirm_timeout_accepts"
 	GuardConfirmIntervene Guard = "confirm_timeout_intervenes"
-	GuardAgentMessageType Guard = "agent_message_type" // R-MSG-1
+	GuardAgentMessageType Guard = "agent_message_type"    // R-MSG-1
+	GuardAfterFinal       Guard = "after_final_deadline"  // R-INV-4
+	GuardBeforeFinal      Guard = "before_final_deadline" // R-INV-4
 )
 
 // Transition is one row of a lifecycle table. To == "" keeps the state.
@@ -225,8 +227,11 @@ var Lifecycles = []*Lifecycle{
 		Family: "urge_invoice", Types: []Type{UrgeInvoice},
 		Initial: AwaitingSellerReply, CreatedBy: buyer, Timers: standardTimers,
 		Transitions: rows([]Transition{
-			// R-INV-4: not issued after 24 h → the platform intervenes; points possible (R-INV-3).
-			{On: ActReplyTimeout, From: replyState, To: PlatformIntervening, By: system, Effects: []Effect{EffFileComplaint}, Rule: "R-INV-4"},
+			// R-INV-4: a task created after the final deadline, still not issued after
+			// 24 h → the platform intervenes on a filed complaint; points possible (R-INV-3).
+			// Before the final deadline a timeout is an ordinary escalation (R-SLA-4).
+			{On: ActReplyTimeout, From: replyState, To: PlatformIntervening, By: system, Guard: GuardAfterFinal, Effects: []Effect{EffFileComplaint}, Rule: "R-INV-4"},
+			{On: ActReplyTimeout, From: replyState, To: PlatformIntervening, By: system, Guard: GuardBeforeFinal, Rule: "R-SLA-4"},
 			{On: ActRefuse, From: sellerTurn, To: PlatformIntervening, By: seller, Rule: "R-SLA-4"},
 			// R-INV-5: issuing the invoice completes the task.
 			{On: ActInvoiceIssued, From: openStates, To: Completed, By: system, Outcome: "invoice_issued", Rule: "R-INV-5"},
@@ -237,14 +242,16 @@ var Lifecycles = []*Lifecycle{
 	{
 		Family: "collaborative", Types: []Type{Collaborative},
 		Initial: AwaitingSellerReply, CreatedBy: platform, Timers: standardTimers,
-		Transitions: rows([]Transition{
+		// The reply to a collaborative task is one of the three receipt options
+		// (R-COL-2), never a plain reply or plan.
+		Transitions: without(rows([]Transition{
 			// R-COL-2/3: the reply says whether agreement was reached; contact must follow creation.
 			{On: ActCollabAgreed, From: replyState, To: Completed, By: seller, Guard: GuardContactAfter, Outcome: "agreed", Rule: "R-COL-2"},
 			{On: ActCollabNotAgreed, From: replyState, To: PlatformIntervening, By: seller, Guard: GuardContactAfter, Rule: "R-COL-4"},
 			{On: ActCollabUnreachable, From: replyState, To: PlatformIntervening, By: seller, Guard: GuardContactAfter, Rule: "R-COL-3"},
 			// R-COL-4: no reply → the agent intervenes and the shop has waived its evidence.
 			{On: ActReplyTimeout, From: replyState, To: PlatformIntervening, By: system, Effects: []Effect{EffWaiveEvidence}, Rule: "R-COL-4"},
-		}),
+		}), ActReply, ActProposePlan),
 	},
 	{
 		Family: "refund", Types: []Type{PresaleDepositRefund, ReturnRefund, PostageRefund},
@@ -265,6 +272,23 @@ var Lifecycles = []*Lifecycle{
 			{On: ActPerform, From: sellerTurn, To: Completed, By: seller, Outcome: "performed", Rule: "R-ST-1"},
 		}),
 	},
+}
+
+// without drops the rows for the given actions.
+func without(trs []Transition, acts ...Action) []Transition {
+	out := trs[:0:0]
+	for _, tr := range trs {
+		keep := true
+		for _, a := range acts {
+			if tr.On == a {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, tr)
+		}
+	}
+	return out
 }
 
 var byType = map[Type]*Lifecycle{}
