@@ -9,6 +9,7 @@ import (
 	"aftersale/internal/commerce"
 	"aftersale/internal/judgment"
 	"aftersale/internal/notify"
+	"aftersale/internal/policy"
 	"aftersale/internal/task"
 )
 
@@ -29,6 +30,27 @@ func (x *txn) orderEvent(ctx context.Context, o *commerce.Order, actor task.Acto
 	return x.tx.AppendEvents(ctx, []task.Event{ev})
 }
 
+// buyerOrder loads an order a buyer acts on, checks the buyer is the
+// order's, and resolves the shop and the rules in force now.
+func (x *txn) buyerOrder(ctx context.Context, buyer task.Actor, orderID, rule, what string) (*commerce.Order, *commerce.Shop, *policy.RuleSet, error) {
+	o, err := x.order(ctx, "order_id", orderID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if buyer.Role != task.RoleBuyer || buyer.ID != o.BuyerID {
+		return nil, nil, nil, apperr.Forbidden("not_your_order", rule, "only the order's buyer may %s it", what)
+	}
+	shop, err := x.shop(ctx, o.ShopID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := x.rules(shop.Platform, x.now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return o, shop, r, nil
+}
+
 // UrgeResult is what an urge did.
 type UrgeResult struct {
 	Outcome string     `json:"outcome"` // "marked" (R-URG-3) or "task_created" (R-URG-1)
@@ -41,18 +63,7 @@ type UrgeResult struct {
 func (e *Engine) Urge(ctx context.Context, buyer task.Actor, orderID string) (UrgeResult, error) {
 	var res UrgeResult
 	err := e.update(ctx, func(x *txn) error {
-		o, err := x.order(ctx, "order_id", orderID)
-		if err != nil {
-			return err
-		}
-		if buyer.Role != task.RoleBuyer || buyer.ID != o.BuyerID {
-			return apperr.Forbidden("not_your_order", "R-URG-1", "only the order's buyer may urge shipment")
-		}
-		shop, err := x.shop(ctx, o.ShopID)
-		if err != nil {
-			return err
-		}
-		r, err := x.rules(shop.Platform, x.now)
+		o, shop, r, err := x.buyerOrder(ctx, buyer, orderID, "R-URG-1", "urge shipment on")
 		if err != nil {
 			return err
 		}
@@ -85,23 +96,12 @@ func (e *Engine) Urge(ctx context.Context, buyer task.Actor, orderID string) (Ur
 // shop's average manual response time (R-URG-4).
 func (e *Engine) KeepContacting(ctx context.Context, buyer task.Actor, orderID string) error {
 	return e.update(ctx, func(x *txn) error {
-		o, err := x.order(ctx, "order_id", orderID)
+		o, shop, r, err := x.buyerOrder(ctx, buyer, orderID, "R-URG-4", "contact the seller about")
 		if err != nil {
 			return err
-		}
-		if buyer.Role != task.RoleBuyer || buyer.ID != o.BuyerID {
-			return apperr.Forbidden("not_your_order", "R-URG-4", "only the order's buyer may contact the seller about it")
 		}
 		if o.UrgedAt == nil || o.Shipped() {
 			return apperr.Conflict("order.not_urged", "R-URG-4", "\"keep contacting the seller\" follows an urge within the shipping deadline; order %s has none pending", o.ID)
-		}
-		shop, err := x.shop(ctx, o.ShopID)
-		if err != nil {
-			return err
-		}
-		r, err := x.rules(shop.Platform, x.now)
-		if err != nil {
-			return err
 		}
 		if o.ChatCardAt == nil {
 			now := x.now
@@ -170,21 +170,10 @@ func (e *Engine) Act(ctx context.Context, cmd task.Command) (*task.Task, error) 
 func (e *Engine) FileComplaint(ctx context.Context, buyer task.Actor, orderID, kind string) (*judgment.Complaint, error) {
 	var c *judgment.Complaint
 	err := e.update(ctx, func(x *txn) error {
-		o, err := x.order(ctx, "order_id", orderID)
-		if err != nil {
-			return err
-		}
-		if buyer.Role != task.RoleBuyer || buyer.ID != o.BuyerID {
-			return apperr.Forbidden("not_your_order", "", "only the order's buyer may complain about it")
-		}
 		if kind != judgment.ComplaintShipping && kind != judgment.ComplaintInvoice {
 			return apperr.Invalid("kind", "", "complaint kind must be shipping or invoice, not %q", kind)
 		}
-		shop, err := x.shop(ctx, o.ShopID)
-		if err != nil {
-			return err
-		}
-		r, err := x.rules(shop.Platform, x.now)
+		o, _, r, err := x.buyerOrder(ctx, buyer, orderID, "", "complain about")
 		if err != nil {
 			return err
 		}
