@@ -85,9 +85,23 @@ func CodeOf(err error) Code {
 	return EINTERNAL
 }
 
-// IsApp reports whether err is an application error (a refusal), as opposed
-// to a system fault that should abort a transaction.
+// IsApp reports whether err is a refusal: an application error other than
+// EINTERNAL. Anything else (EINTERNAL, or an error of another package) is a
+// system fault that must abort the transaction.
 func IsApp(err error) bool {
-	_, ok := As(err)
-	return ok
+	e, ok := As(err)
+	return ok && e.Code != EINTERNAL
+}
+
+// Internal turns err into a system fault (EINTERNAL) even when it is a
+// refusal, for errors that arrive after writes began, where answering
+// "refused" would leave half a change behind. It returns nil for nil.
+func Internal(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := As(err); ok && e.Code == EINTERNAL {
+		return err
+	}
+	return &Error{Code: EINTERNAL, Reason: "internal", Message: err.Error()}
 }

@@ -7,6 +7,7 @@ import (
 
 	"aftersale/internal/apperr"
 	"aftersale/internal/commerce"
+	"aftersale/internal/store"
 	"aftersale/internal/task"
 )
 
@@ -40,7 +41,7 @@ func (e *Engine) Ingest(ctx context.Context, facts []commerce.Fact) ([]FactResul
 				res[i].Status = FactDuplicate
 			case err != nil:
 				ae, ok := apperr.As(err)
-				if !ok {
+				if !ok || !apperr.IsApp(err) {
 					return err
 				}
 				res[i].Status, res[i].Error = FactRefused, ae
@@ -277,21 +278,32 @@ func (x *txn) factConsequences(ctx context.Context, o *commerce.Order, f *commer
 	case commerce.FactInvoiceIssued:
 		hits = []hit{{task.UrgeInvoice, task.ActInvoiceIssued}}
 	}
+	if len(hits) == 0 {
+		return nil
+	}
+	// One read of the order's tasks, instead of one per task type the fact may touch.
+	ts, err := x.tx.Tasks(ctx, store.TaskFilter{OrderID: o.ID})
+	if err != nil {
+		return err
+	}
 	for _, h := range hits {
-		t, err := x.tx.OpenTask(ctx, o.ID, h.typ)
-		if err != nil {
-			return err
-		}
-		if t == nil {
-			continue
-		}
-		cmd := task.Command{Action: h.act, Actor: systemActor("fact"), TaskID: t.ID, Reason: "fact " + f.ID}
-		if _, err := x.act(ctx, t, o, cmd); err != nil {
+		for i := range ts {
+			t := &ts[i]
+			if t.Type != h.typ || !t.State.Open() {
+				continue
+			}
+			cmd := task.Command{Action: h.act, Actor: systemActor("fact"), TaskID: t.ID, Reason: "fact " + f.ID}
+			in, d, err := x.decide(ctx, t, o, cmd)
 			if apperr.IsApp(err) {
 				// the task's lifecycle does not take this fact in its state: not an error of the fact
 				continue
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			if _, err := x.persist(ctx, in, &d, o); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -33,13 +33,20 @@ func (x *txn) input(ctx context.Context, t *task.Task, o *commerce.Order, cmd ta
 	return in, nil
 }
 
-// act runs one command on an existing task and writes the result.
-func (x *txn) act(ctx context.Context, t *task.Task, o *commerce.Order, cmd task.Command) (*task.Task, error) {
+// decide loads the input for a command on an existing task and runs Decide.
+// It writes nothing, so a refusal leaves the transaction untouched.
+func (x *txn) decide(ctx context.Context, t *task.Task, o *commerce.Order, cmd task.Command) (*task.Input, task.Decision, error) {
 	in, err := x.input(ctx, t, o, cmd)
 	if err != nil {
-		return nil, err
+		return nil, task.Decision{}, err
 	}
 	d, err := task.Decide(in)
+	return in, d, err
+}
+
+// act runs one command on an existing task and writes the result.
+func (x *txn) act(ctx context.Context, t *task.Task, o *commerce.Order, cmd task.Command) (*task.Task, error) {
+	in, d, err := x.decide(ctx, t, o, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -69,8 +76,15 @@ func (x *txn) create(ctx context.Context, o *commerce.Order, cmd task.Command) (
 }
 
 // persist writes a decision: effects first (they may change the task), then
-// the task, its event, and its timers.
+// the task, its event, and its timers. Writes have begun, so any error it
+// returns is a system fault (EINTERNAL) that aborts the transaction, never a
+// refusal that would leave half a change behind.
 func (x *txn) persist(ctx context.Context, in *task.Input, d *task.Decision, o *commerce.Order) (*task.Task, error) {
+	t, err := x.write(ctx, in, d, o)
+	return t, apperr.Internal(err)
+}
+
+func (x *txn) write(ctx context.Context, in *task.Input, d *task.Decision, o *commerce.Order) (*task.Task, error) {
 	t := &d.Task
 	created := in.Task == nil
 	ev := d.Event
