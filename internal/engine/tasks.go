@@ -13,8 +13,16 @@ import (
 )
 
 // input loads what Decide needs for a command on an order (and task).
+// o may be nil for a command on an existing task whose decision does not
+// need the order (timer firings); effects that need it load it.
 func (x *txn) input(ctx context.Context, t *task.Task, o *commerce.Order, cmd task.Command) (*task.Input, error) {
-	shop, err := x.shop(ctx, o.ShopID)
+	var shopID string
+	if o != nil {
+		shopID = o.ShopID
+	} else {
+		shopID = t.ShopID
+	}
+	shop, err := x.shop(ctx, shopID)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +97,13 @@ func (x *txn) write(ctx context.Context, in *task.Input, d *task.Decision, o *co
 	created := in.Task == nil
 	ev := d.Event
 	ev.Stream, ev.TaskID = t.ID, t.ID
+	if d.Data != nil {
+		b, err := json.Marshal(d.Data)
+		if err != nil {
+			return nil, err
+		}
+		ev.Data = b
+	}
 	evs := []task.Event{ev}
 	for _, eff := range d.Effects {
 		more, err := x.effect(ctx, eff, t, o, in.Rules)
@@ -107,8 +122,10 @@ func (x *txn) write(ctx context.Context, in *task.Input, d *task.Decision, o *co
 	if err := x.tx.AppendEvents(ctx, evs); err != nil {
 		return nil, err
 	}
-	for _, k := range d.Stop {
-		if err := x.tx.StopTimer(ctx, t.ID, k); err != nil {
+	// Only the current state's timers run (they are started on entering it),
+	// so leaving a state stops all of the task's timers in one delete.
+	if len(d.Stop) > 0 {
+		if err := x.tx.StopTimers(ctx, t.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -122,6 +139,12 @@ func (x *txn) write(ctx context.Context, in *task.Input, d *task.Decision, o *co
 }
 
 func (x *txn) effect(ctx context.Context, eff task.Effect, t *task.Task, o *commerce.Order, r *policy.RuleSet) ([]task.Event, error) {
+	if o == nil && (eff == task.EffNotifyCreated || eff == task.EffFileComplaint) {
+		var err error
+		if o, err = x.order(ctx, "order_id", t.OrderID); err != nil {
+			return nil, err
+		}
+	}
 	switch eff {
 	case task.EffNotifyCreated:
 		return nil, x.notifyCreated(ctx, t, o, r)

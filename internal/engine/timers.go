@@ -70,11 +70,8 @@ func (x *txn) fire(ctx context.Context, tm task.Timer) error {
 	if !ok {
 		return apperr.Invalid("timer.kind", "", "no %s timer in the %s lifecycle", tm.Kind, lc.Family)
 	}
-	o, err := x.order(ctx, "order_id", t.OrderID)
-	if err != nil {
-		return err
-	}
-	_, err = x.act(ctx, t, o, task.Command{Action: def.Fire, Actor: systemActor("timer"), TaskID: t.ID,
+	// The order is loaded only if an effect needs it (a complaint on timeout).
+	_, err = x.act(ctx, t, nil, task.Command{Action: def.Fire, Actor: systemActor("timer"), TaskID: t.ID,
 		Reason: tm.Kind + " deadline " + tm.DueAt.UTC().Format(time.RFC3339) + " reached"})
 	return err
 }

@@ -1,7 +1,6 @@
 package task
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -44,6 +43,9 @@ type Decision struct {
 	Start   []Timer  // Subject is the task id ("" on create: the engine fills it)
 	Stop    []string // timer kinds to stop
 	Effects []Effect
+	// Data is the event's payload; the engine encodes it into Event.Data
+	// when it writes, so the pure decision does no JSON work.
+	Data any
 }
 
 // Decide runs the lifecycle of the task's type for one command. It is pure:
@@ -270,7 +272,7 @@ func decideCreate(in *Input) (Decision, error) {
 		To: lc.Initial, Reason: c.Reason, Rule: rule, PolicyVersion: in.Rules.Version, Visibility: Public,
 	}
 	if len(c.Details) > 0 {
-		d.Event.Data, _ = json.Marshal(c.Details)
+		d.Data = c.Details
 	}
 	return d, nil
 }
@@ -283,7 +285,7 @@ func startTimers(lc *Lifecycle, r *policy.RuleSet, t *Task, s State, now time.Ti
 		if def.State != s {
 			continue
 		}
-		due, ok := def.Due(r, t, now)
+		due, ok := def.Due(r, t.Type, now)
 		if !ok {
 			continue
 		}
@@ -371,7 +373,7 @@ func apply(in *Input, lc *Lifecycle, tr *Transition) Decision {
 		if c.Action != ActPerform {
 			t.Reply = &r
 		}
-		data = r
+		data = &r
 	case ActMessage, ActAgentNote:
 		data = map[string]string{"text": c.Text}
 	case ActResolve:
@@ -383,9 +385,7 @@ func apply(in *Input, lc *Lifecycle, tr *Transition) Decision {
 		Action: string(c.Action), From: from, To: t.State, Reason: c.Reason, Rule: tr.Rule,
 		PolicyVersion: in.Rules.Version, Visibility: tr.Visibility,
 	}
-	if data != nil {
-		d.Event.Data, _ = json.Marshal(data)
-	}
+	d.Data = data
 	return d
 }
 

@@ -99,7 +99,7 @@ type Transition struct {
 type TimerDef struct {
 	Kind  string
 	State State
-	Due   func(r *policy.RuleSet, t *Task, entered time.Time) (time.Time, bool)
+	Due   func(r *policy.RuleSet, typ Type, entered time.Time) (time.Time, bool)
 	Fire  Action
 	Rule  string
 }
@@ -130,23 +130,23 @@ var (
 	interveneSt = []State{PlatformIntervening}
 )
 
-func replyDue(r *policy.RuleSet, t *Task, entered time.Time) (time.Time, bool) {
-	return entered.Add(r.Tasks.ReplyDeadlineFor(string(t.Type))), true
+func replyDue(r *policy.RuleSet, typ Type, entered time.Time) (time.Time, bool) {
+	return entered.Add(r.Tasks.ReplyDeadlineFor(string(typ))), true
 }
 
-func remindDue(r *policy.RuleSet, t *Task, entered time.Time) (time.Time, bool) {
-	d, before := r.Tasks.ReplyDeadlineFor(string(t.Type)), r.Tasks.ReminderBefore.D()
+func remindDue(r *policy.RuleSet, typ Type, entered time.Time) (time.Time, bool) {
+	d, before := r.Tasks.ReplyDeadlineFor(string(typ)), r.Tasks.ReminderBefore.D()
 	if before <= 0 || before >= d {
 		return time.Time{}, false
 	}
 	return entered.Add(d - before), true
 }
 
-func actionDue(r *policy.RuleSet, _ *Task, entered time.Time) (time.Time, bool) {
+func actionDue(r *policy.RuleSet, _ Type, entered time.Time) (time.Time, bool) {
 	return entered.Add(r.Tasks.SellerActionDeadline.D()), r.Tasks.SellerActionDeadline > 0
 }
 
-func confirmDue(r *policy.RuleSet, _ *Task, entered time.Time) (time.Time, bool) {
+func confirmDue(r *policy.RuleSet, _ Type, entered time.Time) (time.Time, bool) {
 	return entered.Add(r.Tasks.BuyerConfirmDeadline.D()), r.Tasks.BuyerConfirmDeadline > 0
 }
 

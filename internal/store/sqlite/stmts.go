@@ -101,8 +101,9 @@ var queries = [nStmts]string{
 			urged_at = excluded.urged_at, shipped_at = excluded.shipped_at, data = excluded.data`,
 	wInsertTask: `INSERT INTO tasks (id, order_id, shop_id, buyer_id, type, state, created_at, due_at, rev, data)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-	wUpdateTask: `UPDATE tasks SET order_id = ?2, shop_id = ?3, buyer_id = ?4, type = ?5, state = ?6,
-		created_at = ?7, due_at = ?8, rev = ?9, data = ?10
+	// A task's identity columns (order, shop, buyer, type, created_at) never
+	// change: setting only the mutable ones spares the indexes on the others.
+	wUpdateTask: `UPDATE tasks SET state = ?6, due_at = ?8, rev = ?9, data = ?10
 		WHERE id = ?1 AND rev < ?9`,
 	wEvent: `INSERT INTO events (stream, task_id, order_id, shop_id, at, body, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	wSetTimer: `INSERT INTO timers (subject, kind, due_at, set_at, policy_version) VALUES (?, ?, ?, ?, ?)

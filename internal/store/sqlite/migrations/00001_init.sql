@@ -59,7 +59,7 @@ CREATE INDEX tasks_created ON tasks (created_at, id);
 CREATE INDEX tasks_due ON tasks (due_at) WHERE due_at IS NOT NULL;
 
 CREATE TABLE events (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq      INTEGER PRIMARY KEY, -- events are never deleted, so rowids only grow
     stream   TEXT NOT NULL,
     task_id  TEXT NOT NULL,
     order_id TEXT NOT NULL,
