@@ -5,6 +5,7 @@
 package commerce
 
 import (
+	"slices"
 	"time"
 )
 
@@ -74,15 +75,7 @@ type Account struct {
 
 // Has reports whether the account holds permission p. A main account holds every permission.
 func (a *Account) Has(p string) bool {
-	if a.Role == RoleMain {
-		return true
-	}
-	for _, q := range a.Permissions {
-		if q == p {
-			return true
-		}
-	}
-	return false
+	return a.Role == RoleMain || slices.Contains(a.Permissions, p)
 }
 
 // PresaleKind is the presale mode of an order (R-URG-2 (5)).

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"slices"
 
 	"aftersale/internal/apperr"
 	"aftersale/internal/commerce"
@@ -224,7 +225,7 @@ func (x *txn) notifyCreated(ctx context.Context, t *task.Task, o *commerce.Order
 			msgs = append(msgs, m)
 		}
 	}
-	if policy.Contains(r.Notify.CardTypes, string(t.Type)) {
+	if slices.Contains(r.Notify.CardTypes, string(t.Type)) {
 		accs, err := x.tx.ShopAccounts(ctx, t.ShopID)
 		if err != nil {
 			return err

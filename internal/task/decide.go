@@ -2,6 +2,7 @@ package task
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"aftersale/internal/apperr"
@@ -71,7 +72,7 @@ func Decide(in *Input) (Decision, error) {
 	}
 	var inState []*Transition
 	for _, tr := range cands {
-		if hasState(tr.From, t.State) {
+		if slices.Contains(tr.From, t.State) {
 			inState = append(inState, tr)
 		}
 	}
@@ -95,15 +96,6 @@ func Decide(in *Input) (Decision, error) {
 	return Decision{}, refusal
 }
 
-func hasState(list []State, s State) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func statesOf(trs []*Transition) string {
 	seen := map[State]bool{}
 	s := ""
@@ -121,21 +113,12 @@ func statesOf(trs []*Transition) string {
 	return s
 }
 
-func hasRole(list []Role, r Role) bool {
-	for _, x := range list {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
-
 // checkActor enforces who may act: the role is listed on the transition, a
 // buyer acts on their own tasks, a shop account on its own shop's, and a
 // sub-account only with the platform-task permission (R-ACC-1).
 func checkActor(in *Input, allowed []Role) error {
 	a := in.Cmd.Actor
-	if !hasRole(allowed, a.Role) {
+	if !slices.Contains(allowed, a.Role) {
 		return apperr.Forbidden("role", "R-ACC-1", "%s may not %s (allowed: %v)", a.Role, in.Cmd.Action, allowed)
 	}
 	shopID, buyerID := "", ""
@@ -186,7 +169,7 @@ func guardHolds(g Guard, in *Input) (bool, error) {
 	case GuardConfirmIntervene:
 		return in.Rules.Tasks.BuyerConfirmTimeout == "intervene", nil
 	case GuardAgentMessageType:
-		if policy.Contains(in.Rules.Messages.AgentMessageTypes, string(t.Type)) {
+		if slices.Contains(in.Rules.Messages.AgentMessageTypes, string(t.Type)) {
 			return true, nil
 		}
 		return false, apperr.Forbidden("message_agent.type", "R-MSG-1",
@@ -437,7 +420,7 @@ func EvaluateUrge(o *commerce.Order, shop *commerce.Shop, r *policy.RuleSet, now
 		return 0, apperr.New(apperr.ECONFLICT, "urge.exempt.no_complaint", "", "R-URG-2",
 			"exemption (4): the order has no complaint yet, and policy %s creates urge tasks only for orders with one", r.Version)
 	}
-	if o.Presale != commerce.PresaleNone && policy.Contains(u.ExemptPresale, string(o.Presale)) {
+	if o.Presale != commerce.PresaleNone && slices.Contains(u.ExemptPresale, string(o.Presale)) {
 		return 0, apperr.New(apperr.ECONFLICT, "urge.exempt.presale", "", "R-URG-2",
 			"exemption (5): %s presale orders create no urge task under policy %s", o.Presale, r.Version)
 	}

@@ -6,6 +6,7 @@ package task
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -36,14 +37,7 @@ var Types = []Type{UrgeShipment, LogisticsStall, UrgeInvoice, SignedElsewhere, P
 	DeliveryProblem, Collaborative}
 
 // Valid reports whether t is a known type.
-func (t Type) Valid() bool {
-	for _, x := range Types {
-		if x == t {
-			return true
-		}
-	}
-	return false
-}
+func (t Type) Valid() bool { return slices.Contains(Types, t) }
 
 // State is a task state (RULES.md §2).
 type State string
