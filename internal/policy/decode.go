@@ -17,6 +17,7 @@ var (
 	durationType    = reflect.TypeFor[Duration]()
 	stdDurationType = reflect.TypeFor[time.Duration]()
 	timeType        = reflect.TypeFor[time.Time]()
+	decimalType     = reflect.TypeFor[Decimal]()
 	ruleSetType     = reflect.TypeFor[RuleSet]()
 )
 
@@ -168,6 +169,38 @@ func (d *decoder) value(path string, v any, out reflect.Value) {
 			d.add(path, "want a time such as 2022-12-15T00:00:00+08:00, got %s", describe(v))
 		}
 		return
+	case decimalType:
+		var (
+			dec Decimal
+			err error
+		)
+		switch x := v.(type) {
+		case string:
+			dec, err = ParseDecimal(x)
+		case int:
+			dec = Decimal{units: int64(x)}
+		case int64:
+			dec = Decimal{units: x}
+		case uint64:
+			if x > math.MaxInt64 {
+				err = fmt.Errorf("number %d out of range", x)
+			} else {
+				dec = Decimal{units: int64(x)}
+			}
+		case float64:
+			dec, err = decimalFromFloat(x)
+		case Decimal:
+			dec = x
+		default:
+			d.add(path, "want a number such as 5, 0.005 or \"0.5%%\", got %s", describe(v))
+			return
+		}
+		if err != nil {
+			d.add(path, "%v", err)
+			return
+		}
+		out.Set(reflect.ValueOf(dec))
+		return
 	}
 	if t == stdDurationType {
 		// Not used by RuleSet; refuse rather than guess the unit.
@@ -298,7 +331,7 @@ func missing(t reflect.Type, m map[string]any, path string, out *[]string) {
 			continue
 		}
 		switch {
-		case ft.Kind() == reflect.Struct && ft != timeType:
+		case ft.Kind() == reflect.Struct && ft != timeType && ft != decimalType:
 			if sub, ok := v.(map[string]any); ok {
 				missing(ft, sub, kp, out)
 			}

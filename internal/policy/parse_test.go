@@ -44,6 +44,29 @@ versions:
       messages: {agent_message_types: []}
       collaborative: {channels: [card, sms]}
       complaints: {shipping_standard: A, invoice_standard: B}
+      points: {forged_evidence_general: 12, forged_evidence_serious: 48}
+      promises:
+        time: {rate_bp: 500, min_fen: 100, max_fen: 3000, rounding: half_up}
+        claims:
+          quality: {from: received, length: 0s, per_promise: false, end_event: receipt_confirmed, deposit_first: false}
+          return: {from: received, length: 7d, per_promise: true, end_event: none, deposit_first: false}
+          damage_resend: {from: received, length: 7d, per_promise: true, end_event: none, deposit_first: false}
+          designated_courier: {from: closed, length: 15d, per_promise: false, end_event: none, deposit_first: true}
+          arrival: {from: closed, length: 15d, per_promise: false, end_event: none, deposit_first: true}
+      liability:
+        takeover: true
+        window: 30d
+        multiplier: 5
+        average_source: configured
+        industry_averages:
+          default: {rate: "0.5%", count: 2}
+          apparel: {rate: 0.004, count: "1.5"}
+      gold:
+        criteria:
+          - id: invoice_disputes
+            shown_from: 2022-12-01T00:00:00+08:00
+            assessed_from: 2022-12-16T00:00:00+08:00
+            max_count: 0
   - id: taobao/stall
     effective_from: 2022-12-15T00:00:00+08:00
     effective_until:
@@ -168,6 +191,116 @@ func TestParseFileIssues(t *testing.T) {
 		{"duplicate key",
 			[]edit{{"        reply_deadline: 24h\n", "        reply_deadline: 24h\n        reply_deadline: 12h\n"}},
 			[]string{"versions[0].rules.tasks.reply_deadline"}, "duplicate key"},
+		// The judgment sections: points (R-COL-6), promises (R-PRM-*),
+		// liability (R-LIA-*), gold (R-GLD-*).
+		{"R-COL-6 forged evidence points not positive",
+			[]edit{{"forged_evidence_general: 12,", "forged_evidence_general: 0,"}},
+			[]string{"versions[0].rules.points.forged_evidence_general"}, "must be more than 0, got 0"},
+		{"R-COL-6 points not a number",
+			[]edit{{"forged_evidence_serious: 48}", "forged_evidence_serious: 4.8}"}},
+			[]string{"versions[0].rules.points.forged_evidence_serious"}, "want a whole number, got the number 4.8"},
+		{"R-PRM-1 rate out of range",
+			[]edit{{"rate_bp: 500,", "rate_bp: 10001,"}},
+			[]string{"versions[0].rules.promises.time.rate_bp"}, "must be from 1 to 10000 basis points"},
+		{"R-PRM-1 zero rate",
+			[]edit{{"rate_bp: 500,", "rate_bp: 0,"}},
+			[]string{"versions[0].rules.promises.time.rate_bp"}, "got 0"},
+		{"R-PRM-1 max below min",
+			[]edit{{"max_fen: 3000,", "max_fen: 50,"}},
+			[]string{"versions[0].rules.promises.time.max_fen"}, "50 is less than min_fen 100"},
+		{"R-PRM-1 negative min",
+			[]edit{{"min_fen: 100,", "min_fen: -1,"}},
+			[]string{"versions[0].rules.promises.time.min_fen"}, "must not be negative"},
+		{"R-PRM-1 unknown rounding",
+			[]edit{{"rounding: half_up}", "rounding: bankers}"}},
+			[]string{"versions[0].rules.promises.time.rounding"}, `must be one of half_up, down, up, got "bankers"`},
+		{"R-PRM-1 rounding missing",
+			[]edit{{", rounding: half_up}", "}"}},
+			[]string{"versions[0].rules.promises.time.rounding"}, "missing: the first version must set every rule"},
+		{"R-PRM claim kind missing",
+			[]edit{{"          arrival: {from: closed, length: 15d, per_promise: false, end_event: none, deposit_first: true}\n", ""}},
+			[]string{"versions[0].rules.promises.claims.arrival"}, "missing: the first version must set every rule"},
+		{"R-PRM unknown claim kind",
+			[]edit{{"          arrival: {", "          arival: {"}},
+			[]string{"versions[0].rules.promises.claims.arival"}, "unknown key (want one of: quality, return, damage_resend, designated_courier, arrival)"},
+		{"R-PRM-3 unknown anchor",
+			[]edit{{"return: {from: received,", "return: {from: shipped,"}},
+			[]string{"versions[0].rules.promises.claims.return.from"}, `must be one of received, closed, got "shipped"`},
+		{"R-PRM-2 unknown end event",
+			[]edit{{"end_event: receipt_confirmed", "end_event: confirmed"}},
+			[]string{"versions[0].rules.promises.claims.quality.end_event"}, `must be one of none, receipt_confirmed, got "confirmed"`},
+		{"R-PRM-4 per-promise window without a default",
+			[]edit{{"damage_resend: {from: received, length: 7d,", "damage_resend: {from: received, length: 0s,"}},
+			[]string{"versions[0].rules.promises.claims.damage_resend.length"}, "it is the default for promises that state no period"},
+		{"R-PRM-5 window that never ends",
+			[]edit{{"designated_courier: {from: closed, length: 15d,", "designated_courier: {from: closed, length: 0s,"}},
+			[]string{"versions[0].rules.promises.claims.designated_courier.length"}, "must be more than 0 when end_event is none"},
+		{"R-PRM-6 bad length",
+			[]edit{{"arrival: {from: closed, length: 15d,", "arrival: {from: closed, length: half a month,"}},
+			[]string{"versions[0].rules.promises.claims.arrival.length"}, `bad duration "half a month"`},
+		{"R-PRM-6 negative length",
+			[]edit{{"arrival: {from: closed, length: 15d,", "arrival: {from: closed, length: -15d,"}},
+			[]string{"versions[0].rules.promises.claims.arrival.length"}, "must not be negative"},
+		{"R-PRM-5 deposit_first not a boolean",
+			[]edit{{"end_event: none, deposit_first: true}\n          arrival", "end_event: none, deposit_first: yes please}\n          arrival"}},
+			[]string{"versions[0].rules.promises.claims.designated_courier.deposit_first"}, "want true or false"},
+		{"R-LIA-1 window not whole days",
+			[]edit{{"        window: 30d\n", "        window: 36h\n"}},
+			[]string{"versions[0].rules.liability.window"}, "must be whole days"},
+		{"R-LIA-1 zero window",
+			[]edit{{"        window: 30d\n", "        window: 0s\n"}},
+			[]string{"versions[0].rules.liability.window"}, "must be more than 0"},
+		{"R-LIA-2 zero multiplier",
+			[]edit{{"        multiplier: 5\n", "        multiplier: 0\n"}},
+			[]string{"versions[0].rules.liability.multiplier"}, "must be more than 0, got 0"},
+		{"R-LIA-2 multiplier not a number",
+			[]edit{{"        multiplier: 5\n", "        multiplier: five\n"}},
+			[]string{"versions[0].rules.liability.multiplier"}, `bad number "five"`},
+		{"R-LIA-2 multiplier a list",
+			[]edit{{"        multiplier: 5\n", "        multiplier: [5]\n"}},
+			[]string{"versions[0].rules.liability.multiplier"}, "want a number such as 5, 0.005"},
+		{"R-LIA-2 unknown average source",
+			[]edit{{"average_source: configured", "average_source: guessed"}},
+			[]string{"versions[0].rules.liability.average_source"}, `must be one of configured, computed, got "guessed"`},
+		{"R-LIA-2 configured averages without a default",
+			[]edit{{"          default: {rate: \"0.5%\", count: 2}\n", ""}},
+			[]string{"versions[0].rules.liability.industry_averages"}, `needs a "default" entry`},
+		{"R-LIA-2 bad industry average",
+			[]edit{{"apparel: {rate: 0.004, count: \"1.5\"}", "apparel: {rate: \"150%\", count: 0}"}},
+			[]string{"versions[0].rules.liability.industry_averages.apparel.rate", "versions[0].rules.liability.industry_averages.apparel.count"}, "must be at most 1 (100%)"},
+		{"R-LIA-2 industry average with an exponent",
+			[]edit{{"apparel: {rate: 0.004,", "apparel: {rate: 4e-3x,"}},
+			[]string{"versions[0].rules.liability.industry_averages.apparel.rate"}, `bad number "4e-3x"`},
+		{"R-LIA-2 unknown key in an industry average",
+			[]edit{{"apparel: {rate: 0.004,", "apparel: {rat: 0.004,"}},
+			[]string{"versions[0].rules.liability.industry_averages.apparel.rat"}, "unknown key (want one of: rate, count)"},
+		{"R-GLD-3 unknown criterion",
+			[]edit{{"          - id: invoice_disputes\n", "          - id: refund_speed\n"}},
+			[]string{"versions[0].rules.gold.criteria[0].id"}, `unknown criterion "refund_speed" (want one of: invoice_disputes)`},
+		{"R-GLD-3 criterion listed twice",
+			[]edit{{"            max_count: 0\n", "            max_count: 0\n          - {id: invoice_disputes, shown_from: 2023-01-01T00:00:00+08:00, assessed_from: 2023-01-16T00:00:00+08:00, max_count: 1}\n"}},
+			[]string{"versions[0].rules.gold.criteria[1].id"}, `"invoice_disputes" is listed twice (also gold.criteria[0])`},
+		{"R-GLD-2 shown_from not a period start",
+			[]edit{{"shown_from: 2022-12-01T00:00:00+08:00", "shown_from: 2022-12-02T00:00:00+08:00"}},
+			[]string{"versions[0].rules.gold.criteria[0].shown_from"}, "is not the start of a half-month period"},
+		{"R-GLD-2 assessed_from at UTC midnight, not Beijing midnight",
+			[]edit{{"assessed_from: 2022-12-16T00:00:00+08:00", "assessed_from: 2022-12-16T00:00:00Z"}},
+			[]string{"versions[0].rules.gold.criteria[0].assessed_from"}, "is not the start of a half-month period (midnight on the 1st or the 16th, Asia/Shanghai)"},
+		{"R-GLD-2 assessed before shown",
+			[]edit{{"assessed_from: 2022-12-16T00:00:00+08:00", "assessed_from: 2022-12-01T00:00:00+08:00"}},
+			[]string{"versions[0].rules.gold.criteria[0].assessed_from"}, "is not after shown_from"},
+		{"R-GLD-1 negative max_count",
+			[]edit{{"            max_count: 0\n", "            max_count: -1\n"}},
+			[]string{"versions[0].rules.gold.criteria[0].max_count"}, "must not be negative"},
+		{"R-GLD-1 criterion field missing",
+			[]edit{{"            max_count: 0\n", ""}},
+			[]string{"versions[0].rules.gold.criteria[0].max_count"}, "missing: the first version must set every rule"},
+		{"R-GLD bad time",
+			[]edit{{"shown_from: 2022-12-01T00:00:00+08:00", "shown_from: December period 1"}},
+			[]string{"versions[0].rules.gold.criteria[0].shown_from"}, `bad time "December period 1"`},
+		{"new sections checked in patches too",
+			[]edit{{"        card_types: [return_refund, exchange]\n", "        card_types: [return_refund, exchange]\n      liability: {multiplier: -5}\n"}},
+			[]string{"versions[2].rules.liability.multiplier"}, "must be more than 0, got -5"},
 		{"YAML syntax error",
 			[]edit{{"    comment: test baseline\n", "    comment: test: baseline\n"}},
 			[]string{"line 5"}, "mapping values are not allowed in this context"},

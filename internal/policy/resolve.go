@@ -252,6 +252,7 @@ func validate(rs *RuleSet) []Issue {
 	if strings.TrimSpace(rs.Complaints.InvoiceStandard) == "" {
 		add("complaints.invoice_standard", "must name the standard invoice complaints are judged by")
 	}
+	validateJudgment(rs, add)
 	return is
 }
 

@@ -31,6 +31,10 @@ type RuleSet struct {
 	Messages      MessageRules   `json:"messages" yaml:"messages"`
 	Collaborative CollabRules    `json:"collaborative" yaml:"collaborative"`
 	Complaints    ComplaintRules `json:"complaints" yaml:"complaints"`
+	Points        PointsRules    `json:"points" yaml:"points"`
+	Promises      PromiseRules   `json:"promises" yaml:"promises"`
+	Liability     LiabilityRules `json:"liability" yaml:"liability"`
+	Gold          GoldRules      `json:"gold" yaml:"gold"`
 
 	loc *time.Location
 }
