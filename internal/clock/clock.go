@@ -16,8 +16,9 @@ type Clock interface {
 // Real is the wall clock, in UTC.
 type Real struct{}
 
-// Now returns the current UTC time.
-func (Real) Now() time.Time { return time.Now().UTC() }
+// Now returns the current UTC time, to the microsecond: the precision
+// PostgreSQL keeps, so a time read back from either store equals the one written.
+func (Real) Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // Manual is a clock that moves only when told to. It is safe for concurrent use.
 type Manual struct {
@@ -27,7 +28,7 @@ type Manual struct {
 }
 
 // NewManual returns a manual clock set to t.
-func NewManual(t time.Time) *Manual { return &Manual{now: t.UTC()} }
+func NewManual(t time.Time) *Manual { return &Manual{now: t.UTC().Truncate(time.Microsecond)} }
 
 // Now returns the clock's current time.
 func (m *Manual) Now() time.Time {
@@ -36,11 +37,12 @@ func (m *Manual) Now() time.Time {
 	return m.now
 }
 
-// Set moves the clock to t. Moving it backwards is ignored: time never runs back.
+// Set moves the clock to t (to the microsecond, like Real). Moving it
+// backwards is ignored: time never runs back.
 func (m *Manual) Set(t time.Time) {
 	m.mu.Lock()
-	if t.After(m.now) {
-		m.now = t.UTC()
+	if t = t.UTC().Truncate(time.Microsecond); t.After(m.now) {
+		m.now = t
 	}
 	ws := m.waiters
 	m.waiters = nil

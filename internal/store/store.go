@@ -47,6 +47,9 @@ type ReadTx interface {
 	// Events returns a stream's events in order (a task id or an order id).
 	Events(ctx context.Context, stream string) ([]task.Event, error)
 	// EventsAfter returns up to limit events with Seq > after, in order.
+	// With several writers (PostgreSQL), a Seq can become visible after a
+	// larger one; a cursor consumer must tolerate that (re-read a recent
+	// window, or take Seqs only below the oldest running transaction).
 	EventsAfter(ctx context.Context, after int64, limit int) ([]task.Event, error)
 
 	// Timers returns the subject's timers ("" for all), ordered by (due_at, subject, kind).
@@ -54,7 +57,8 @@ type ReadTx interface {
 	// NextDue returns the earliest due time of any timer; ok is false when there is none.
 	NextDue(ctx context.Context) (due time.Time, ok bool, err error)
 
-	// Outbox returns up to limit messages with Seq > after, in order.
+	// Outbox returns up to limit messages with Seq > after, in order. The
+	// same caution as for EventsAfter applies to cursors.
 	Outbox(ctx context.Context, after int64, limit int) ([]notify.Message, error)
 
 	Complaint(ctx context.Context, id string) (*judgment.Complaint, error)

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"aftersale/internal/store/storecodec"
 	"cmp"
 	"context"
 	"database/sql"
@@ -457,7 +458,7 @@ func (t *wtx) RecordFact(ctx context.Context, id string, typ commerce.FactType, 
 
 // PutShop implements store.Tx. SubAccounts are not stored.
 func (t *wtx) PutShop(ctx context.Context, s *commerce.Shop) error {
-	data, err := encodeUTC(shopStored(s))
+	data, err := storecodec.EncodeUTC(storecodec.ShopStored(s))
 	if err != nil {
 		return fmt.Errorf("sqlite: encode shop %q: %w", s.ID, err)
 	}
@@ -469,7 +470,7 @@ func (t *wtx) PutShop(ctx context.Context, s *commerce.Shop) error {
 
 // PutAccount implements store.Tx.
 func (t *wtx) PutAccount(ctx context.Context, a *commerce.Account) error {
-	data, err := encodeUTC(a)
+	data, err := storecodec.EncodeUTC(a)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode account %q: %w", a.ID, err)
 	}
@@ -481,7 +482,7 @@ func (t *wtx) PutAccount(ctx context.Context, a *commerce.Account) error {
 
 // PutOrder implements store.Tx.
 func (t *wtx) PutOrder(ctx context.Context, o *commerce.Order) error {
-	data, err := encodeUTC(o)
+	data, err := storecodec.EncodeUTC(o)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode order %q: %w", o.ID, err)
 	}
@@ -507,7 +508,7 @@ func openExists(x *task.Task) error {
 
 // taskArgs are the column values of wInsertTask / wUpdateTask, in order.
 func taskArgs(x *task.Task) ([]any, error) {
-	data, err := encodeUTC(x)
+	data, err := storecodec.EncodeUTC(x)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: encode task %q: %w", x.ID, err)
 	}
@@ -572,11 +573,11 @@ func (t *wtx) UpdateTask(ctx context.Context, x *task.Task) error {
 func (t *wtx) AppendEvents(ctx context.Context, evs []task.Event) error {
 	for i := range evs {
 		e := &evs[i]
-		body, err := encodeUTC(eventBody(e))
+		body, err := storecodec.EncodeUTC(storecodec.EventBody(e))
 		if err != nil {
 			return fmt.Errorf("sqlite: encode event: %w", err)
 		}
-		res, err := t.exec(ctx, wEvent, e.Stream, e.TaskID, e.OrderID, e.ShopID, fmtTime(e.At), string(body), blob(e.Data))
+		res, err := t.exec(ctx, wEvent, e.Stream, e.TaskID, e.OrderID, e.ShopID, fmtTime(e.At), string(body), storecodec.Blob(e.Data))
 		if err != nil {
 			return fmt.Errorf("sqlite: append event: %w", err)
 		}
@@ -638,11 +639,11 @@ func (t *wtx) RecordFirings(ctx context.Context, fs []task.Firing) error {
 func (t *wtx) AppendOutbox(ctx context.Context, ms []notify.Message) error {
 	for i := range ms {
 		m := &ms[i]
-		body, err := encodeUTC(messageBody(m))
+		body, err := storecodec.EncodeUTC(storecodec.MessageBody(m))
 		if err != nil {
 			return fmt.Errorf("sqlite: encode outbox message: %w", err)
 		}
-		res, err := t.exec(ctx, wOutbox, string(m.Kind), m.Recipient, string(m.Status), fmtTime(m.At), string(body), blob(m.Payload))
+		res, err := t.exec(ctx, wOutbox, string(m.Kind), m.Recipient, string(m.Status), fmtTime(m.At), string(body), storecodec.Blob(m.Payload))
 		if err != nil {
 			return fmt.Errorf("sqlite: append outbox message: %w", err)
 		}
@@ -664,7 +665,7 @@ func (t *wtx) IncrCounter(ctx context.Context, key string, delta int64) (int64, 
 
 // PutComplaint implements store.Tx.
 func (t *wtx) PutComplaint(ctx context.Context, c *judgment.Complaint) error {
-	data, err := encodeUTC(c)
+	data, err := storecodec.EncodeUTC(c)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode complaint %q: %w", c.ID, err)
 	}
@@ -676,7 +677,7 @@ func (t *wtx) PutComplaint(ctx context.Context, c *judgment.Complaint) error {
 
 // PutIdempotent implements store.Tx. Putting a key again replaces its response.
 func (t *wtx) PutIdempotent(ctx context.Context, key string, response []byte) error {
-	if _, err := t.exec(ctx, wIdempotent, key, blob(response)); err != nil {
+	if _, err := t.exec(ctx, wIdempotent, key, storecodec.Blob(response)); err != nil {
 		return fmt.Errorf("sqlite: put idempotency key: %w", err)
 	}
 	return nil
