@@ -37,6 +37,10 @@ type ReadTx interface {
 	Order(ctx context.Context, id string) (*commerce.Order, error)
 
 	Task(ctx context.Context, id string) (*task.Task, error)
+	// TasksByID returns the tasks with these ids that exist, in no particular
+	// order (one query for a batch, e.g. the tasks of claimed timers).
+	// Inside Update a store with several writers locks them as Task does.
+	TasksByID(ctx context.Context, ids []string) ([]task.Task, error)
 	// OpenTask returns the open task of the type on the order, or nil.
 	OpenTask(ctx context.Context, orderID string, typ task.Type) (*task.Task, error)
 	// Tasks lists tasks matching the filter, ordered by (created_at, id).

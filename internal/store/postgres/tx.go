@@ -53,6 +53,8 @@ const (
 		ORDER BY urged_at, id`
 	qTask           = `SELECT data FROM tasks WHERE id = $1`
 	qTaskLock       = qTask + ` FOR UPDATE`
+	qTasksByID      = `SELECT data FROM tasks WHERE id = ANY($1)`
+	qTasksByIDLock  = qTasksByID + ` ORDER BY id FOR UPDATE`
 	qTaskCursor     = `SELECT created_at FROM tasks WHERE id = $1`
 	qOpenTask       = `SELECT data FROM tasks WHERE order_id = $1 AND type = $2 AND state <> 'completed'`
 	qOpenTaskLock   = qOpenTask + ` FOR UPDATE`
@@ -218,6 +220,15 @@ func (t *rtx) Task(ctx context.Context, id string) (*task.Task, error) {
 		return nil, err
 	}
 	return &x, nil
+}
+
+// TasksByID implements store.ReadTx. Inside Update the rows are locked, in
+// id order so that concurrent batches cannot deadlock on each other.
+func (t *rtx) TasksByID(ctx context.Context, ids []string) ([]task.Task, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return listJSON[task.Task](ctx, t, "tasks", t.pick(qTasksByID, qTasksByIDLock), ids)
 }
 
 // OpenTask implements store.ReadTx. Inside Update the open task's row is

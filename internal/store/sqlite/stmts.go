@@ -18,6 +18,7 @@ const (
 	qOrder
 	qUrgedOrders
 	qTask
+	qTasksByID
 	qTaskCursor
 	qOpenTask
 	qCountTasks
@@ -71,6 +72,7 @@ var queries = [nStmts]string{
 		WHERE shop_id = ? AND urged_at IS NOT NULL AND shipped_at IS NULL
 		ORDER BY urged_at, id`,
 	qTask:           `SELECT data FROM tasks WHERE id = ?`,
+	qTasksByID:      `SELECT data FROM tasks WHERE id IN (SELECT value FROM json_each(?))`,
 	qTaskCursor:     `SELECT created_at FROM tasks WHERE id = ?`,
 	qOpenTask:       `SELECT data FROM tasks WHERE order_id = ? AND type = ? AND state <> 'completed'`,
 	qCountTasks:     `SELECT state, count(*) FROM tasks GROUP BY state`,

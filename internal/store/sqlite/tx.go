@@ -153,6 +153,19 @@ func (t *rtx) Task(ctx context.Context, id string) (*task.Task, error) {
 	return &x, nil
 }
 
+// TasksByID implements store.ReadTx.
+func (t *rtx) TasksByID(ctx context.Context, ids []string) ([]task.Task, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.stmt(ctx, qTasksByID).QueryContext(ctx, string(list))
+	return listJSON[task.Task](rows, err, "tasks")
+}
+
 // OpenTask implements store.ReadTx.
 func (t *rtx) OpenTask(ctx context.Context, orderID string, typ task.Type) (*task.Task, error) {
 	var data []byte

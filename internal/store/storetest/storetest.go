@@ -468,6 +468,24 @@ func testTask(t *testing.T, s store.Store) {
 		if x := get[*task.Task](t)(tx.OpenTask(ctx, "ord_1", task.UrgeShipment)); x != nil {
 			t.Errorf("OpenTask(ord_1, urge_shipment) = %s, want nil", x.ID)
 		}
+		// TasksByID: the ones that exist, unknown ids skipped, any order.
+		byID := map[string]task.Task{}
+		for _, x := range get[[]task.Task](t)(tx.TasksByID(ctx, []string{"tsk_plain", "tsk_none", "tsk_full"})) {
+			byID[x.ID] = x
+		}
+		if len(byID) != 2 {
+			t.Errorf("TasksByID returned %d tasks, want 2", len(byID))
+		}
+		equal(t, "TasksByID[tsk_full]", byID["tsk_full"], *full)
+		equal(t, "TasksByID[tsk_plain]", byID["tsk_plain"], *plain)
+		if xs := get[[]task.Task](t)(tx.TasksByID(ctx, nil)); len(xs) != 0 {
+			t.Errorf("TasksByID(nil) = %d tasks", len(xs))
+		}
+	})
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		if xs := get[[]task.Task](t)(tx.TasksByID(ctx, []string{"tsk_full"})); len(xs) != 1 || xs[0].ID != "tsk_full" {
+			t.Errorf("TasksByID inside Update = %+v", xs)
+		}
 	})
 }
 
