@@ -1,10 +1,11 @@
 package engine_test
 
-// Benchmarks of the durable write path on SQLite (a file in b.TempDir(), WAL,
+// Benchmarks of the durable write path, on SQLite by default (a file in b.TempDir(), WAL,
 // synchronous=NORMAL, one writer connection):
 //
-//	go test ./internal/engine -run '^$' -bench SQLite -benchtime 20x
-//	go test ./internal/engine -run '^$' -bench IngestSQLite -benchtime 30x -cpuprofile ingest.prof
+//	go test ./internal/engine -run '^$' -bench 'Ingest|TimerSweep' -benchtime 20x
+//	AFTERSALE_TEST_STORE=postgres go test ./internal/engine -run '^$' -bench . -benchtime 3x
+//	go test ./internal/engine -run '^$' -bench Ingest -benchtime 30x -cpuprofile ingest.prof
 //	go tool pprof -top engine.test ingest.prof
 //
 // Targets (2 cores): ≥ 20,000 facts/s through Ingest in 1000-fact batches,
@@ -16,7 +17,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -27,8 +27,8 @@ import (
 	"aftersale/internal/engine"
 	"aftersale/internal/policy"
 	"aftersale/internal/store"
-	"aftersale/internal/store/sqlite"
 	"aftersale/internal/task"
+	"aftersale/internal/testkit"
 )
 
 func benchCPU() time.Duration {
@@ -39,15 +39,12 @@ func benchCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// benchEngine is an engine on a fresh SQLite file with the default policy
+// benchEngine is an engine on a fresh store (testkit.OpenStore) with the default policy
 // and a manual clock at start.
 func benchEngine(b *testing.B, start time.Time) (*engine.Engine, *clock.Manual, store.Store) {
 	b.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	// SQLite unless AFTERSALE_TEST_STORE=postgres.
+	st := testkit.OpenStore(b)
 	reg, err := policy.Default()
 	if err != nil {
 		b.Fatal(err)
@@ -160,11 +157,11 @@ func (m *factMix) batch(n int, at time.Time) []commerce.Fact {
 	return out
 }
 
-// BenchmarkIngestSQLite applies facts durably through engine.Ingest in
+// BenchmarkIngest applies facts durably through engine.Ingest in
 // 1000-fact batches (one transaction each): a mix of paid orders (~30 %),
 // shipments, tracking updates, invoice requests and refunds for 60
 // pre-created shops on the three platforms. One op is one batch.
-func BenchmarkIngestSQLite(b *testing.B) {
+func BenchmarkIngest(b *testing.B) {
 	const batch = 1000
 	start := time.Date(2023, 8, 1, 2, 0, 0, 0, time.UTC)
 	e, clk, _ := benchEngine(b, start)
@@ -278,13 +275,13 @@ func benchTasks(b *testing.B, e *engine.Engine, st store.Store, shops []string, 
 	}
 }
 
-// BenchmarkTimerSweepSQLite fires reply timers through engine.FireDue in
+// BenchmarkTimerSweep fires reply timers through engine.FireDue in
 // batches of 1000 (set BENCH_SWEEP_BATCH to change) until none is due. Each
 // op creates BENCH_TIMERS (default 5000) tasks with due reply timers (not
 // timed), then sweeps them (timed). Taobao urge_shipment timeouts need a
 // complaint on the order before 2023-07-15 (R-URG-2 (4)), so the clock
 // starts after it.
-func BenchmarkTimerSweepSQLite(b *testing.B) {
+func BenchmarkTimerSweep(b *testing.B) {
 	n := int(propEnvInt("BENCH_TIMERS", 5000))
 	limit := int(propEnvInt("BENCH_SWEEP_BATCH", 1000))
 	start := time.Date(2023, 8, 1, 2, 0, 0, 0, time.UTC)

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"aftersale/internal/notify"
 	"aftersale/internal/policy"
 	"aftersale/internal/store"
-	"aftersale/internal/store/sqlite"
 	"aftersale/internal/task"
 	"aftersale/internal/testkit"
 )
@@ -43,11 +41,7 @@ func newEnv(t testing.TB, start time.Time) *testkit.Env { return testkit.New(t, 
 func newEnvWith(t testing.TB, reg *policy.Registry, start time.Time) *testkit.Env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testkit.OpenStore(t)
 	clk := clock.NewManual(start)
 	eng := engine.New(engine.Config{Store: st, Policy: reg, Clock: clk, IDs: &id.Sequence{}})
 	return &testkit.Env{T: t, Ctx: ctx, Store: st, Engine: eng, Clock: clk, Policy: reg}

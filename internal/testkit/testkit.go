@@ -5,6 +5,7 @@ package testkit
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -18,6 +19,8 @@ import (
 	"aftersale/internal/notify"
 	"aftersale/internal/policy"
 	"aftersale/internal/store"
+	"aftersale/internal/store/postgres"
+	"aftersale/internal/store/postgres/pgtest"
 	"aftersale/internal/store/sqlite"
 	"aftersale/internal/task"
 )
@@ -32,16 +35,35 @@ type Env struct {
 	Policy *policy.Registry
 }
 
-// New returns an engine on a fresh SQLite store with the clock at start.
+// New returns an engine on a fresh store with the clock at start: SQLite in
+// a temporary directory, or, when AFTERSALE_TEST_STORE=postgres, a schema of
+// its own on the test PostgreSQL server — so the engine's whole test suite
+// runs against either store.
 func New(t testing.TB, start time.Time) *Env {
 	t.Helper()
+	return NewOn(t, OpenStore(t), start)
+}
+
+// OpenStore opens a fresh, empty store of the kind AFTERSALE_TEST_STORE
+// names (sqlite, the default, or postgres) and closes it when the test ends.
+func OpenStore(t testing.TB) store.Store {
+	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	var st store.Store
+	var err error
+	switch kind := os.Getenv("AFTERSALE_TEST_STORE"); kind {
+	case "", "sqlite":
+		st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	case "postgres":
+		st, err = postgres.Open(ctx, pgtest.FreshSchema(t))
+	default:
+		t.Fatalf("AFTERSALE_TEST_STORE=%q: want sqlite or postgres", kind)
+	}
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return NewOn(t, st, start)
+	return st
 }
 
 // NewOn returns an engine on the given empty store.

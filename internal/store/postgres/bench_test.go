@@ -18,6 +18,7 @@ import (
 	"aftersale/internal/notify"
 	"aftersale/internal/store"
 	"aftersale/internal/store/postgres"
+	"aftersale/internal/store/postgres/pgtest"
 	"aftersale/internal/task"
 )
 
@@ -263,7 +264,7 @@ func BenchmarkViewOrder(b *testing.B) {
 // BenchmarkClaimDueTwoReplicas is BenchmarkClaimDue with two stores (two
 // pools, as two replicas would have) sweeping the same timers at once.
 func BenchmarkClaimDueTwoReplicas(b *testing.B) {
-	u := freshSchema(b)
+	u := pgtest.FreshSchema(b)
 	replicas := []*postgres.Store{openAt(b, u), openAt(b, u)}
 	ctx := context.Background()
 	total := b.N * batch

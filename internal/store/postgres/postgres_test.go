@@ -2,122 +2,20 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"aftersale/internal/commerce"
 	"aftersale/internal/store"
 	"aftersale/internal/store/postgres"
+	"aftersale/internal/store/postgres/pgtest"
 	"aftersale/internal/store/storetest"
 	"aftersale/internal/task"
 	"aftersale/internal/testkit"
 )
-
-// defaultURL is the test database when AFTERSALE_TEST_DATABASE_URL is not set.
-const defaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-func baseURL() string {
-	if u := os.Getenv("AFTERSALE_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return defaultURL
-}
-
-// reachable remembers whether the server answered, so that only the first
-// test waits for the timeout.
-var reachable struct {
-	once sync.Once
-	err  error
-}
-
-// requireServer skips the test (fails it when AFTERSALE_REQUIRE_POSTGRES=1)
-// when the test database does not answer within 2 s.
-func requireServer(t testing.TB) {
-	t.Helper()
-	reachable.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, baseURL())
-		if err == nil {
-			err = conn.Ping(ctx)
-			conn.Close(ctx)
-		}
-		reachable.err = err
-	})
-	if err := reachable.err; err != nil {
-		msg := fmt.Sprintf("PostgreSQL not reachable at %s: %v", redact(baseURL()), err)
-		if os.Getenv("AFTERSALE_REQUIRE_POSTGRES") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-}
-
-// redact hides a password in a URL.
-func redact(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
-}
-
-// withSearchPath returns base with its search_path set to schema.
-func withSearchPath(t testing.TB, base, schema string) string {
-	t.Helper()
-	if !strings.Contains(base, "://") { // key=value form
-		return base + " search_path=" + schema
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("AFTERSALE_TEST_DATABASE_URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// freshSchema creates an empty schema with a unique name, drops it (and
-// everything in it) when the test ends, and returns a URL whose connections
-// use it.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	requireServer(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "aftersale_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	exec := func(sql string) error {
-		c, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(c, baseURL())
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(c, sql)
-		return err
-	}
-	if err := exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(t, baseURL(), schema)
-}
 
 // openAt opens a store at url and closes it when the test ends.
 func openAt(t testing.TB, url string) *postgres.Store {
@@ -131,12 +29,12 @@ func openAt(t testing.TB, url string) *postgres.Store {
 }
 
 // open returns a store on a fresh schema.
-func open(t testing.TB) *postgres.Store { return openAt(t, freshSchema(t)) }
+func open(t testing.TB) *postgres.Store { return openAt(t, pgtest.FreshSchema(t)) }
 
 func TestConformance(t *testing.T) {
-	requireServer(t)
+	pgtest.RequireServer(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := postgres.Open(context.Background(), freshSchema(t))
+		s, err := postgres.Open(context.Background(), pgtest.FreshSchema(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +105,7 @@ func setTimers(t testing.TB, s store.Store, n int, base time.Time) {
 // Two replicas (separate pools) sweeping the same timers at once claim
 // disjoint sets whose union is every due timer.
 func TestConcurrentClaimDue(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	replicas := []*postgres.Store{openAt(t, u), openAt(t, u)}
 	const n = 2000
 	base := time.Date(2023, 7, 5, 10, 0, 0, 0, time.UTC)
@@ -262,7 +160,7 @@ func TestConcurrentClaimDue(t *testing.T) {
 // A replica that dies holding claims gives them back: while its transaction
 // is open another replica skips those timers; after the rollback it gets them.
 func TestClaimDueCrashedReplica(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	a, b := openAt(t, u), openAt(t, u)
 	base := time.Date(2023, 7, 5, 10, 0, 0, 0, time.UTC)
 	setTimers(t, a, 100, base)
@@ -332,7 +230,7 @@ func mustTimers(t testing.TB, s store.Store) []task.Timer {
 
 // Opening a second store on a migrated schema migrates nothing and keeps data.
 func TestReopenKeepsData(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	ctx := context.Background()
 	s, err := postgres.Open(ctx, u)
 	if err != nil {
