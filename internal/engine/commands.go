@@ -14,7 +14,7 @@ import (
 )
 
 func (x *txn) order(ctx context.Context, field, id string) (*commerce.Order, error) {
-	o, err := x.tx.Order(ctx, id)
+	o, err := x.loadOrder(ctx, id)
 	if err != nil && apperr.CodeOf(err) == apperr.ENOTFOUND {
 		return nil, apperr.NotFound(field, "no order %q", id)
 	}
@@ -75,7 +75,7 @@ func (e *Engine) Urge(ctx context.Context, buyer task.Actor, orderID string) (Ur
 			now := x.now
 			o.UrgedAt = &now
 			o.UrgeCount++
-			if err := x.tx.PutOrder(ctx, o); err != nil {
+			if err := x.putOrder(ctx, o); err != nil {
 				return err
 			}
 			res.Outcome = "marked"
@@ -106,7 +106,7 @@ func (e *Engine) KeepContacting(ctx context.Context, buyer task.Actor, orderID s
 		if o.ChatCardAt == nil {
 			now := x.now
 			o.ChatCardAt = &now
-			if err := x.tx.PutOrder(ctx, o); err != nil {
+			if err := x.putOrder(ctx, o); err != nil {
 				return err
 			}
 		}
@@ -188,7 +188,7 @@ func (e *Engine) FileComplaint(ctx context.Context, buyer task.Actor, orderID, k
 			return err
 		}
 		o.Complaints++
-		if err := x.tx.PutOrder(ctx, o); err != nil {
+		if err := x.putOrder(ctx, o); err != nil {
 			return err
 		}
 		return x.orderEvent(ctx, o, buyer, "complaint_filed", "", r.Version, map[string]string{"complaint_id": c.ID, "kind": kind})
@@ -297,7 +297,7 @@ func (x *txn) invoiceIssued(ctx context.Context, o *commerce.Order, shop *commer
 // invoiceDeadline handles an invoice timer: late after the first deadline,
 // second timeout (二次超时) after the second (R-INV-2).
 func (x *txn) invoiceDeadline(ctx context.Context, tm task.Timer) error {
-	o, err := x.tx.Order(ctx, tm.Subject)
+	o, err := x.loadOrder(ctx, tm.Subject)
 	if err != nil {
 		return err
 	}
@@ -310,7 +310,7 @@ func (x *txn) invoiceDeadline(ctx context.Context, tm task.Timer) error {
 	} else {
 		o.Invoice.SecondTimeout, action = true, "invoice_second_timeout"
 	}
-	if err := x.tx.PutOrder(ctx, o); err != nil {
+	if err := x.putOrder(ctx, o); err != nil {
 		return err
 	}
 	return x.orderEvent(ctx, o, systemActor("timer"), action, "R-INV-2", tm.PolicyVersion,

@@ -79,6 +79,91 @@ type txn struct {
 	now      time.Time
 	earliest time.Time
 	shops    map[string]*commerce.Shop
+	// orders caches the orders this transaction read or wrote (nil: known
+	// not to exist). It hands out copies, so a refusal after changing one
+	// leaves the cache as the store is.
+	orders map[string]*commerce.Order
+	// seen holds the fact ids of a batch that were already recorded, read in
+	// one query (nil outside Ingest).
+	seen map[string]bool
+}
+
+// loadOrder reads an order through the transaction's cache.
+func (x *txn) loadOrder(ctx context.Context, id string) (*commerce.Order, error) {
+	if o, ok := x.orders[id]; ok {
+		if o == nil {
+			return nil, apperr.NotFound("order_id", "order %q not found", id)
+		}
+		return cloneOrder(o), nil
+	}
+	o, err := x.tx.Order(ctx, id)
+	if x.orders == nil {
+		x.orders = map[string]*commerce.Order{}
+	}
+	switch {
+	case err == nil:
+		x.orders[id] = cloneOrder(o)
+	case apperr.CodeOf(err) == apperr.ENOTFOUND:
+		x.orders[id] = nil
+	}
+	return o, err
+}
+
+// putOrder writes an order and keeps the cache in step.
+func (x *txn) putOrder(ctx context.Context, o *commerce.Order) error {
+	if err := x.tx.PutOrder(ctx, o); err != nil {
+		return err
+	}
+	if x.orders == nil {
+		x.orders = map[string]*commerce.Order{}
+	}
+	x.orders[o.ID] = cloneOrder(o)
+	return nil
+}
+
+// factSeen reports whether a fact id was recorded, from the batch's prefetch when there is one.
+func (x *txn) factSeen(ctx context.Context, id string) (bool, error) {
+	if x.seen != nil {
+		return x.seen[id], nil
+	}
+	return x.tx.FactSeen(ctx, id)
+}
+
+// prefetch reads, in two queries, which of a batch's fact ids were seen and
+// the orders its facts refer to, instead of two reads per fact.
+func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact) error {
+	ids := make([]string, 0, len(facts))
+	var oids []string
+	for i := range facts {
+		f := &facts[i]
+		if f.ID != "" {
+			ids = append(ids, f.ID)
+		}
+		if f.Validate() == nil {
+			if oid := f.OrderID(); oid != "" {
+				oids = append(oids, oid)
+			}
+		}
+	}
+	seen, err := x.tx.FactsSeen(ctx, ids)
+	if err != nil {
+		return err
+	}
+	x.seen = seen
+	os, err := x.tx.OrdersByID(ctx, oids)
+	if err != nil {
+		return err
+	}
+	if x.orders == nil {
+		x.orders = make(map[string]*commerce.Order, len(oids))
+	}
+	for _, id := range oids {
+		x.orders[id] = nil
+	}
+	for i := range os {
+		x.orders[os[i].ID] = &os[i]
+	}
+	return nil
 }
 
 func (e *Engine) update(ctx context.Context, fn func(*txn) error) error {

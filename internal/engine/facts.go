@@ -32,6 +32,11 @@ type FactResult struct {
 func (e *Engine) Ingest(ctx context.Context, facts []commerce.Fact) ([]FactResult, error) {
 	res := make([]FactResult, len(facts))
 	err := e.update(ctx, func(x *txn) error {
+		if len(facts) > 1 {
+			if err := x.prefetch(ctx, facts); err != nil {
+				return err
+			}
+		}
 		for i := range facts {
 			f := &facts[i]
 			res[i] = FactResult{ID: f.ID, Status: FactAccepted}
@@ -61,7 +66,7 @@ var errDuplicate = apperr.Conflict("fact.duplicate", "", "fact id already accept
 // write, so a refusal leaves the transaction as it was.
 func (x *txn) ingest(ctx context.Context, f *commerce.Fact) error {
 	if f.ID != "" {
-		seen, err := x.tx.FactSeen(ctx, f.ID)
+		seen, err := x.factSeen(ctx, f.ID)
 		if err != nil {
 			return err
 		}
@@ -100,8 +105,13 @@ func (x *txn) ingest(ctx context.Context, f *commerce.Fact) error {
 	if err != nil {
 		return err
 	}
-	_, err = x.tx.RecordFact(ctx, f.ID, f.Type, f.At, payload)
-	return err
+	if _, err = x.tx.RecordFact(ctx, f.ID, f.Type, f.At, payload); err != nil {
+		return err
+	}
+	if x.seen != nil {
+		x.seen[f.ID] = true
+	}
+	return nil
 }
 
 func (x *txn) shopFact(ctx context.Context, f *commerce.Fact) (func() error, error) {
@@ -187,7 +197,7 @@ func (x *txn) orderFact(ctx context.Context, f *commerce.Fact) (func() error, er
 		}
 		return nil, err
 	}
-	if _, err := x.tx.Order(ctx, o.ID); err == nil {
+	if _, err := x.loadOrder(ctx, o.ID); err == nil {
 		return nil, apperr.Conflict("order.exists", "", "order %s already exists", o.ID)
 	} else if apperr.CodeOf(err) != apperr.ENOTFOUND {
 		return nil, err
@@ -199,14 +209,14 @@ func (x *txn) orderFact(ctx context.Context, f *commerce.Fact) (func() error, er
 	// projection fields are never taken from the fact
 	o.DelayReport, o.ShippedAt, o.Carrier, o.TrackingNo, o.LastTrackingAt, o.TrackingStatus = nil, nil, "", "", nil, ""
 	o.SignedAt, o.RefundedFen, o.RefundedAt, o.UrgedAt, o.UrgeCount, o.ChatCardAt, o.Complaints, o.Invoice = nil, 0, nil, nil, 0, nil, 0, nil
-	return func() error { return x.tx.PutOrder(ctx, &o) }, nil
+	return func() error { return x.putOrder(ctx, &o) }, nil
 }
 
 // orderUpdateFact applies facts about an existing order and the task
 // consequences they have.
 func (x *txn) orderUpdateFact(ctx context.Context, f *commerce.Fact) (func() error, error) {
 	oid := f.OrderID()
-	o, err := x.tx.Order(ctx, oid)
+	o, err := x.loadOrder(ctx, oid)
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.ENOTFOUND {
 			return nil, apperr.NotFound(string(f.Type)+".order_id", "no order %q", oid)
@@ -247,7 +257,7 @@ func (x *txn) orderUpdateFact(ctx context.Context, f *commerce.Fact) (func() err
 				return err
 			}
 		}
-		if err := x.tx.PutOrder(ctx, next); err != nil {
+		if err := x.putOrder(ctx, next); err != nil {
 			return err
 		}
 		return x.factConsequences(ctx, next, f)

@@ -177,7 +177,7 @@ func (x *txn) fileComplaintFor(ctx context.Context, t *task.Task, o *commerce.Or
 	t.ComplaintIDs = append(t.ComplaintIDs, c.ID)
 	t.OpenComplaints++
 	o.Complaints++
-	if err := x.tx.PutOrder(ctx, o); err != nil {
+	if err := x.putOrder(ctx, o); err != nil {
 		return nil, err
 	}
 	data, _ := json.Marshal(map[string]string{"complaint_id": c.ID, "kind": c.Kind, "standard": c.Standard})

@@ -35,6 +35,10 @@ type ReadTx interface {
 	// ShopAccounts lists a shop's accounts (main and sub), ordered by id.
 	ShopAccounts(ctx context.Context, shopID string) ([]commerce.Account, error)
 	Order(ctx context.Context, id string) (*commerce.Order, error)
+	// OrdersByID returns the orders with these ids that exist, in no
+	// particular order (one query for a batch of facts). Inside Update a store
+	// with several writers locks them as Order does.
+	OrdersByID(ctx context.Context, ids []string) ([]commerce.Order, error)
 
 	Task(ctx context.Context, id string) (*task.Task, error)
 	// TasksByID returns the tasks with these ids that exist, in no particular
@@ -75,6 +79,8 @@ type ReadTx interface {
 	Firings(ctx context.Context, limit int) ([]task.Firing, error)
 	// FactSeen reports whether a fact id was recorded (see Tx.RecordFact).
 	FactSeen(ctx context.Context, id string) (bool, error)
+	// FactsSeen returns which of the ids were recorded (one query for a batch).
+	FactsSeen(ctx context.Context, ids []string) (map[string]bool, error)
 	// Counter reads a named counter (0 when never incremented).
 	Counter(ctx context.Context, key string) (int64, error)
 	// UrgedOrders lists a shop's orders marked "urged" within the shipping

@@ -43,12 +43,14 @@ var (
 
 // Statements. Those with a ...Lock twin are read FOR UPDATE in Update.
 const (
-	qShop         = `SELECT data FROM shops WHERE id = $1`
-	qAccount      = `SELECT data FROM accounts WHERE id = $1`
-	qShopAccounts = `SELECT data FROM accounts WHERE shop_id = $1 ORDER BY id`
-	qOrder        = `SELECT data FROM orders WHERE id = $1`
-	qOrderLock    = qOrder + ` FOR UPDATE`
-	qUrgedOrders  = `SELECT data FROM orders
+	qShop           = `SELECT data FROM shops WHERE id = $1`
+	qAccount        = `SELECT data FROM accounts WHERE id = $1`
+	qShopAccounts   = `SELECT data FROM accounts WHERE shop_id = $1 ORDER BY id`
+	qOrder          = `SELECT data FROM orders WHERE id = $1`
+	qOrderLock      = qOrder + ` FOR UPDATE`
+	qOrdersByID     = `SELECT data FROM orders WHERE id = ANY($1)`
+	qOrdersByIDLock = qOrdersByID + ` ORDER BY id FOR UPDATE`
+	qUrgedOrders    = `SELECT data FROM orders
 		WHERE shop_id = $1 AND urged_at IS NOT NULL AND shipped_at IS NULL
 		ORDER BY urged_at, id`
 	qTask           = `SELECT data FROM tasks WHERE id = $1`
@@ -77,6 +79,7 @@ const (
 	qTaskRev       = `SELECT rev FROM tasks WHERE id = $1`
 	qTaskExists    = `SELECT EXISTS (SELECT 1 FROM tasks WHERE id = $1)`
 	qFactSeen      = `SELECT EXISTS (SELECT 1 FROM facts WHERE id = $1)`
+	qFactsSeen     = `SELECT id FROM facts WHERE id = ANY($1)`
 
 	wFact = `INSERT INTO facts (id, type, at, payload) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`
 	wShop = `INSERT INTO shops (id, platform, industry, data) VALUES ($1, $2, $3, $4)
@@ -205,6 +208,15 @@ func (t *rtx) Order(ctx context.Context, id string) (*commerce.Order, error) {
 		return nil, err
 	}
 	return &o, nil
+}
+
+// OrdersByID implements store.ReadTx. Inside Update the rows are locked, in
+// id order so that concurrent batches cannot deadlock on each other.
+func (t *rtx) OrdersByID(ctx context.Context, ids []string) ([]commerce.Order, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return listJSON[commerce.Order](ctx, t, "orders", t.pick(qOrdersByID, qOrdersByIDLock), ids)
 }
 
 // UrgedOrders implements store.ReadTx.
@@ -493,6 +505,27 @@ func (t *rtx) FactSeen(ctx context.Context, id string) (bool, error) {
 		return false, fmt.Errorf("postgres: read fact %q: %w", id, err)
 	}
 	return seen, nil
+}
+
+// FactsSeen implements store.ReadTx.
+func (t *rtx) FactsSeen(ctx context.Context, ids []string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	if len(ids) == 0 {
+		return seen, nil
+	}
+	rows, err := t.tx.Query(ctx, qFactsSeen, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read facts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("postgres: read facts: %w", err)
+		}
+		seen[id] = true
+	}
+	return seen, rows.Err()
 }
 
 // Counter implements store.ReadTx.

@@ -36,6 +36,8 @@ const (
 	qCounter
 	qTaskRev
 	qFactSeen
+	qFactsSeen
+	qOrdersByID
 
 	nReads // the statements before it only read
 )
@@ -92,6 +94,8 @@ var queries = [nStmts]string{
 	qCounter:    `SELECT value FROM counters WHERE key = ?`,
 	qTaskRev:    `SELECT rev FROM tasks WHERE id = ?`,
 	qFactSeen:   `SELECT 1 FROM facts WHERE id = ?`,
+	qFactsSeen:  `SELECT id FROM facts WHERE id IN (SELECT value FROM json_each(?))`,
+	qOrdersByID: `SELECT data FROM orders WHERE id IN (SELECT value FROM json_each(?))`,
 
 	wFact: `INSERT INTO facts (id, type, at, payload) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 	wShop: `INSERT INTO shops (id, platform, industry, data) VALUES (?, ?, ?, ?)

@@ -138,6 +138,19 @@ func (t *rtx) Order(ctx context.Context, id string) (*commerce.Order, error) {
 	return &o, nil
 }
 
+// OrdersByID implements store.ReadTx.
+func (t *rtx) OrdersByID(ctx context.Context, ids []string) ([]commerce.Order, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.stmt(ctx, qOrdersByID).QueryContext(ctx, string(list))
+	return listJSON[commerce.Order](rows, err, "orders")
+}
+
 // UrgedOrders implements store.ReadTx.
 func (t *rtx) UrgedOrders(ctx context.Context, shopID string) ([]commerce.Order, error) {
 	rows, err := t.stmt(ctx, qUrgedOrders).QueryContext(ctx, shopID)
@@ -432,6 +445,31 @@ func (t *rtx) FactSeen(ctx context.Context, id string) (bool, error) {
 		return false, fmt.Errorf("sqlite: read fact %q: %w", id, err)
 	}
 	return true, nil
+}
+
+// FactsSeen implements store.ReadTx.
+func (t *rtx) FactsSeen(ctx context.Context, ids []string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	if len(ids) == 0 {
+		return seen, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.stmt(ctx, qFactsSeen).QueryContext(ctx, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read facts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: read facts: %w", err)
+		}
+		seen[id] = true
+	}
+	return seen, rows.Err()
 }
 
 // Counter implements store.ReadTx.

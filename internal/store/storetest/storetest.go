@@ -248,6 +248,15 @@ func testRecordFact(t *testing.T, s store.Store) {
 				t.Errorf("FactSeen(%s) = %v, want %v", id, got, want)
 			}
 		}
+		equal(t, "FactsSeen(f1, f4, f3)", get[map[string]bool](t)(tx.FactsSeen(ctx, []string{"f1", "f4", "f3"})),
+			map[string]bool{"f1": true, "f3": true})
+		equal(t, "FactsSeen(nil)", get[map[string]bool](t)(tx.FactsSeen(ctx, nil)), map[string]bool{})
+	})
+	// A fact recorded earlier in the same transaction counts as seen.
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		get[bool](t)(tx.RecordFact(ctx, "f5", commerce.FactOrder, at(0), nil))
+		equal(t, "FactsSeen(f5) in the recording tx", get[map[string]bool](t)(tx.FactsSeen(ctx, []string{"f5"})),
+			map[string]bool{"f5": true})
 	})
 }
 
@@ -374,6 +383,19 @@ func testOrder(t *testing.T, s store.Store) {
 	update(t, s, func(ctx context.Context, tx store.Tx) { must(t, tx.PutOrder(ctx, &next)) })
 	view(t, s, func(ctx context.Context, tx store.ReadTx) {
 		equal(t, "Order(ord_2) after upsert", get[*commerce.Order](t)(tx.Order(ctx, "ord_2")), &next)
+		byID := map[string]commerce.Order{}
+		for _, o := range get[[]commerce.Order](t)(tx.OrdersByID(ctx, []string{"ord_2", "ord_none", "ord_1"})) {
+			byID[o.ID] = o
+		}
+		equal(t, "OrdersByID", byID, map[string]commerce.Order{"ord_1": *plain, "ord_2": next})
+		if os := get[[]commerce.Order](t)(tx.OrdersByID(ctx, nil)); len(os) != 0 {
+			t.Errorf("OrdersByID(nil) = %d orders", len(os))
+		}
+	})
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		if os := get[[]commerce.Order](t)(tx.OrdersByID(ctx, []string{"ord_1"})); len(os) != 1 || os[0].ID != "ord_1" {
+			t.Errorf("OrdersByID inside Update = %+v", os)
+		}
 	})
 }
 
