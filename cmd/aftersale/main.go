@@ -6,6 +6,7 @@
 //	aftersale policy check FILE...    validate policy files, naming every error's path
 //	aftersale policy show --platform P [--at TIME]   print the rules in force
 //	aftersale migrate [--db PATH]     create or upgrade the SQLite store
+//	aftersale serve [--addr A] [--db PATH|URL] [--sandbox]   serve the JSON API
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"aftersale/internal/policy"
 	"aftersale/internal/sim"
@@ -29,10 +31,15 @@ Usage:
   aftersale policy check FILE...             validate policy files (every error with its path)
   aftersale policy show --platform P [--at T] print the rules in force for a platform at a time
   aftersale migrate [--db PATH]              create or upgrade the SQLite store
+  aftersale serve [flags]                    serve the JSON API (docs/api.md); flags: --addr,
+                                             --db (file or postgres:// URL), --sandbox,
+                                             --api-keys-file; aftersale serve -h for all
   aftersale help                             this text
 
 Environment:
   AFTERSALE_DB   SQLite file for migrate (default aftersale.db)
+  AFTERSALE_ADDR, AFTERSALE_DATABASE_URL, AFTERSALE_SANDBOX, AFTERSALE_API_KEYS,
+  AFTERSALE_API_KEYS_FILE, AFTERSALE_LOG_LEVEL   serve's settings (flags win)
 `
 
 func main() {
@@ -44,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch args[0] {
 	case "help", "-h", "--help":
@@ -67,6 +74,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case "migrate":
 		return runMigrate(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "aftersale: unknown command %q\n\n%s", args[0], usage)
 	return 2

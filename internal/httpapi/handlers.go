@@ -1,0 +1,567 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"aftersale/internal/apperr"
+	"aftersale/internal/commerce"
+	"aftersale/internal/engine"
+	"aftersale/internal/judgment"
+	"aftersale/internal/store"
+	"aftersale/internal/task"
+)
+
+type readTx = store.ReadTx
+
+// MaxFacts is how many facts one POST /v1/facts may carry.
+const MaxFacts = 1000
+
+// ActorBody names who acts: a role and an id (buyer id, shop account id, agent id).
+type ActorBody struct {
+	Role string `json:"role" required:"true" enum:"buyer,shop_main,shop_sub,agent,system" doc:"buyer, shop_main, shop_sub (needs the platform-task permission, R-ACC-1), agent; system only to open collaborative tasks."`
+	ID   string `json:"id" required:"true" minLength:"1" maxLength:"128" doc:"The buyer id, the shop account id or the agent id."`
+}
+
+// actorHeaderDoc documents the X-Actor header, the alternative to a body actor.
+const actorHeaderDoc = "Who acts, as role:id (e.g. buyer:b1), when the body has no actor."
+
+// actorOf resolves the actor from the body, else from the X-Actor header.
+func actorOf(body *ActorBody, header string) (task.Actor, error) {
+	if body != nil {
+		return task.Actor{Role: task.Role(body.Role), ID: body.ID}, nil
+	}
+	if header == "" {
+		return task.Actor{}, apperr.Invalid("actor", "", `name the actor: {"actor": {"role": "buyer", "id": "b1"}} in the body, or the header X-Actor: buyer:b1`)
+	}
+	role, id, ok := strings.Cut(header, ":")
+	if !ok || id == "" {
+		return task.Actor{}, apperr.Invalid("X-Actor", "", "X-Actor is role:id, e.g. buyer:b1; got %q", header)
+	}
+	switch task.Role(role) {
+	case task.RoleBuyer, task.RoleShopMain, task.RoleShopSub, task.RoleAgent, task.RoleSystem:
+	default:
+		return task.Actor{}, apperr.Invalid("X-Actor", "", "unknown role %q (buyer, shop_main, shop_sub, agent, system)", role)
+	}
+	return task.Actor{Role: task.Role(role), ID: id}, nil
+}
+
+// --- facts -----------------------------------------------------------------
+
+type factsInput struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           struct {
+		Facts []commerce.Fact `json:"facts" required:"true" doc:"Up to 1000 facts, applied in order in one transaction. Each fact's id is its own idempotency key."`
+	}
+}
+
+// FactItem is the outcome of one fact.
+type FactItem struct {
+	ID      string   `json:"id"`
+	Status  string   `json:"status" enum:"accepted,duplicate,refused"`
+	Problem *Problem `json:"problem,omitempty" doc:"Why a refused fact was refused (the same members as an error body)."`
+}
+
+// FactsResult is the outcome of a batch, one item per fact in order.
+type FactsResult struct {
+	Accepted  int        `json:"accepted"`
+	Duplicate int        `json:"duplicate"`
+	Refused   int        `json:"refused"`
+	Results   []FactItem `json:"results"`
+}
+
+type factsOutput struct{ Body FactsResult }
+
+func (s *Server) ingest(ctx context.Context, in *factsInput) (*factsOutput, error) {
+	lang := langOf(ctx)
+	if n := len(in.Body.Facts); n > MaxFacts {
+		return nil, newProblem(http.StatusRequestEntityTooLarge, "invalid", "facts.too_many", "facts", lang,
+			fmt.Sprintf("%d facts in one request; the limit is %d: split the batch", n, MaxFacts))
+	}
+	res, err := s.eng.Ingest(ctx, in.Body.Facts)
+	if err != nil {
+		return nil, err
+	}
+	out := FactsResult{Results: make([]FactItem, len(res))}
+	for i, r := range res {
+		it := FactItem{ID: r.ID, Status: r.Status}
+		switch r.Status {
+		case engine.FactAccepted:
+			out.Accepted++
+		case engine.FactDuplicate:
+			out.Duplicate++
+		case engine.FactRefused:
+			out.Refused++
+			if r.Error != nil {
+				it.Problem = problemFrom(r.Error, lang)
+			}
+		}
+		out.Results[i] = it
+	}
+	return &factsOutput{Body: out}, nil
+}
+
+// --- orders ----------------------------------------------------------------
+
+type buyerInput struct {
+	ID             string `path:"id" doc:"The order id."`
+	Actor          string `header:"X-Actor" doc:"Who acts, as role:id (e.g. buyer:b1), when the body has no actor."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           *struct {
+		Actor *ActorBody `json:"actor,omitempty" doc:"The buyer of the order."`
+	}
+}
+
+func (in *buyerInput) actor() (task.Actor, error) {
+	var b *ActorBody
+	if in.Body != nil {
+		b = in.Body.Actor
+	}
+	return actorOf(b, in.Actor)
+}
+
+// UrgeBody is what an urge did.
+type UrgeBody struct {
+	Outcome string     `json:"outcome" enum:"marked,task_created" doc:"marked: within the shipping deadline, the order is marked urged (R-URG-3); task_created: an urge_shipment task (R-URG-1)."`
+	OrderID string     `json:"order_id"`
+	Task    *task.Task `json:"task,omitempty"`
+}
+
+type urgeOutput struct{ Body UrgeBody }
+
+func (s *Server) urge(ctx context.Context, in *buyerInput) (*urgeOutput, error) {
+	a, err := in.actor()
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.eng.Urge(ctx, a, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &urgeOutput{Body: UrgeBody{Outcome: res.Outcome, OrderID: in.ID, Task: res.Task}}, nil
+}
+
+// ContactBody answers keep-contacting.
+type ContactBody struct {
+	OrderID string `json:"order_id"`
+	Outcome string `json:"outcome" enum:"chat_card_sent" doc:"The seller gets a chat message card (R-URG-4)."`
+}
+
+type contactOutput struct{ Body ContactBody }
+
+func (s *Server) keepContacting(ctx context.Context, in *buyerInput) (*contactOutput, error) {
+	a, err := in.actor()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.eng.KeepContacting(ctx, a, in.ID); err != nil {
+		return nil, err
+	}
+	return &contactOutput{Body: ContactBody{OrderID: in.ID, Outcome: "chat_card_sent"}}, nil
+}
+
+type complaintInput struct {
+	ID             string `path:"id" doc:"The order id."`
+	Actor          string `header:"X-Actor" doc:"Who acts, as role:id (e.g. buyer:b1), when the body has no actor."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           struct {
+		Actor *ActorBody `json:"actor,omitempty" doc:"The buyer of the order."`
+		Kind  string     `json:"kind" required:"true" enum:"shipping,invoice"`
+	}
+}
+
+type complaintOutput struct{ Body *judgment.Complaint }
+
+func (s *Server) fileComplaint(ctx context.Context, in *complaintInput) (*complaintOutput, error) {
+	a, err := actorOf(in.Body.Actor, in.Actor)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.eng.FileComplaint(ctx, a, in.ID, in.Body.Kind)
+	if err != nil {
+		return nil, err
+	}
+	return &complaintOutput{Body: c}, nil
+}
+
+type finishInput struct {
+	ID             string `path:"id" doc:"The complaint id."`
+	Actor          string `header:"X-Actor" doc:"Who acts, as role:id (e.g. agent:a1), when the body has no actor."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           struct {
+		Actor  *ActorBody `json:"actor,omitempty" doc:"An agent."`
+		Status string     `json:"status" required:"true" enum:"upheld,withdrawn,dismissed"`
+	}
+}
+
+func (s *Server) finishComplaint(ctx context.Context, in *finishInput) (*complaintOutput, error) {
+	a, err := actorOf(in.Body.Actor, in.Actor)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.eng.FinishComplaint(ctx, a, in.ID, in.Body.Status)
+	if err != nil {
+		return nil, err
+	}
+	return &complaintOutput{Body: c}, nil
+}
+
+type urgedInput struct {
+	ID     string `path:"id" doc:"The shop id."`
+	Viewer string `query:"viewer" doc:"Read as role:id (buyer:b1, shop_main:acc, shop_sub:acc, agent:a1). Default: agent view."`
+}
+
+// OrderList is a list of orders.
+type OrderList struct {
+	Orders []commerce.Order `json:"orders"`
+}
+
+type orderListOutput struct{ Body OrderList }
+
+func (s *Server) urgedOrders(ctx context.Context, in *urgedInput) (*orderListOutput, error) {
+	v, err := parseViewer(in.Viewer)
+	if err != nil {
+		return nil, err
+	}
+	out := OrderList{Orders: []commerce.Order{}}
+	err = s.eng.Store().View(ctx, func(tx store.ReadTx) error {
+		if v.buyer() {
+			return apperr.New(apperr.EFORBIDDEN, "viewer.scope", "viewer", "R-URG-3", "the urged orders filter is the seller's")
+		}
+		if v.shop() {
+			shopID, err := v.shopOf(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if shopID != in.ID {
+				return apperr.New(apperr.EFORBIDDEN, "not_your_shop", "viewer", "", "account %s does not belong to shop %s", v.ID, in.ID)
+			}
+		}
+		if _, err := tx.Shop(ctx, in.ID); err != nil {
+			if apperr.CodeOf(err) == apperr.ENOTFOUND {
+				return apperr.NotFound("id", "no shop %q", in.ID)
+			}
+			return err
+		}
+		os, err := tx.UrgedOrders(ctx, in.ID)
+		if err != nil {
+			return err
+		}
+		if os != nil {
+			out.Orders = os
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &orderListOutput{Body: out}, nil
+}
+
+// --- tasks -----------------------------------------------------------------
+
+type createTaskInput struct {
+	Actor          string `header:"X-Actor" doc:"Who acts, as role:id, when the body has no actor."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           struct {
+		Type    string            `json:"type" required:"true" doc:"One of the 14 task types (urge_shipment … collaborative)."`
+		OrderID string            `json:"order_id" required:"true" minLength:"1"`
+		Details map[string]string `json:"details,omitempty" doc:"The buyer's request details (reason, text)."`
+		Actor   *ActorBody        `json:"actor,omitempty" doc:"The buyer; an agent or system for a collaborative task (R-COL-1)."`
+	}
+}
+
+type taskOutput struct{ Body *task.Task }
+
+func (s *Server) createTask(ctx context.Context, in *createTaskInput) (*taskOutput, error) {
+	a, err := actorOf(in.Body.Actor, in.Actor)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.eng.CreateTask(ctx, task.Command{Actor: a, OrderID: in.Body.OrderID, Type: task.Type(in.Body.Type), Details: in.Body.Details})
+	if err != nil {
+		return nil, err
+	}
+	return &taskOutput{Body: t}, nil
+}
+
+// ReplyBody is the seller's reply details.
+type ReplyBody struct {
+	Text        string     `json:"text,omitempty"`
+	ContactedAt *time.Time `json:"contacted_at,omitempty" doc:"Collaborative replies: when the buyer was contacted; after the task's creation (R-COL-3)."`
+	Attempts    int        `json:"attempts,omitempty" minimum:"0" doc:"Collaborative unreachable replies: contact attempts (R-COL-3)."`
+	Evidence    []string   `json:"evidence,omitempty" doc:"Evidence references (negotiation or contact evidence)."`
+}
+
+type actInput struct {
+	ID             string `path:"id" doc:"The task id."`
+	Actor          string `header:"X-Actor" doc:"Who acts, as role:id, when the body has no actor."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           struct {
+		Action  string     `json:"action" required:"true" doc:"reply, propose_plan, refuse, perform, message_agent, collab_agreed, collab_not_agreed, collab_unreachable, accept_plan, reject_plan, resolve, agent_note."`
+		Actor   *ActorBody `json:"actor,omitempty" doc:"buyer, shop_main, shop_sub or agent."`
+		Reply   *ReplyBody `json:"reply,omitempty"`
+		Outcome string     `json:"outcome,omitempty" doc:"resolve: how the agent closed the task."`
+		Text    string     `json:"text,omitempty" doc:"The reply, message or note text."`
+	}
+}
+
+func (s *Server) act(ctx context.Context, in *actInput) (*taskOutput, error) {
+	a, err := actorOf(in.Body.Actor, in.Actor)
+	if err != nil {
+		return nil, err
+	}
+	act := task.Action(in.Body.Action)
+	if act == task.ActCreate {
+		return nil, apperr.Invalid("action", "", "open tasks with POST /v1/tasks")
+	}
+	if a.Role == task.RoleSystem {
+		return nil, apperr.Forbidden("role", "", "system actions come from facts and timers, not from the API")
+	}
+	cmd := task.Command{Action: act, Actor: a, TaskID: in.ID, Outcome: in.Body.Outcome, Text: in.Body.Text}
+	if r := in.Body.Reply; r != nil {
+		cmd.Reply = &task.Reply{Text: r.Text, ContactedAt: r.ContactedAt, Attempts: r.Attempts, Evidence: r.Evidence}
+	}
+	t, err := s.eng.Act(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return &taskOutput{Body: t}, nil
+}
+
+type listInput struct {
+	State     string    `query:"state" doc:"awaiting_seller_reply, awaiting_seller_action, awaiting_buyer_confirmation, platform_intervening, completed."`
+	Type      string    `query:"type" doc:"A task type."`
+	ShopID    string    `query:"shop_id"`
+	BuyerID   string    `query:"buyer_id"`
+	OrderID   string    `query:"order_id"`
+	DueBefore time.Time `query:"due_before" doc:"Keep tasks whose deadline is before this time (RFC 3339)."`
+	Limit     int       `query:"limit" minimum:"1" maximum:"500" default:"50" doc:"Page size."`
+	Cursor    string    `query:"cursor" doc:"The next_cursor of the previous page (the last task id it returned)."`
+	Viewer    string    `query:"viewer" doc:"Read as role:id (buyer:b1, shop_main:acc, shop_sub:acc, agent:a1). Default: agent view. A buyer sees only their tasks, a shop account only its shop's."`
+}
+
+// TaskList is a page of tasks ordered by (created_at, id).
+type TaskList struct {
+	Tasks      []task.Task `json:"tasks"`
+	NextCursor string      `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
+}
+
+type taskListOutput struct{ Body TaskList }
+
+func (s *Server) listTasks(ctx context.Context, in *listInput) (*taskListOutput, error) {
+	v, err := parseViewer(in.Viewer)
+	if err != nil {
+		return nil, err
+	}
+	if in.State != "" && !validState(task.State(in.State)) {
+		return nil, apperr.Invalid("state", "", "unknown state %q", in.State)
+	}
+	if in.Type != "" && !task.Type(in.Type).Valid() {
+		return nil, apperr.Invalid("type", "", "unknown task type %q", in.Type)
+	}
+	limit := in.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	f := store.TaskFilter{State: task.State(in.State), Type: task.Type(in.Type), ShopID: in.ShopID, BuyerID: in.BuyerID,
+		OrderID: in.OrderID, After: in.Cursor, Limit: limit + 1}
+	if !in.DueBefore.IsZero() {
+		d := in.DueBefore.UTC()
+		f.DueBefore = &d
+	}
+	var ts []task.Task
+	err = s.eng.Store().View(ctx, func(tx store.ReadTx) error {
+		switch {
+		case v.buyer():
+			if f.BuyerID != "" && f.BuyerID != v.ID {
+				return apperr.New(apperr.EFORBIDDEN, "viewer.scope", "buyer_id", "", "buyer %s may list only their own tasks", v.ID)
+			}
+			f.BuyerID = v.ID
+		case v.shop():
+			shopID, err := v.shopOf(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if f.ShopID != "" && f.ShopID != shopID {
+				return apperr.New(apperr.EFORBIDDEN, "viewer.scope", "shop_id", "", "account %s may list only shop %s's tasks", v.ID, shopID)
+			}
+			f.ShopID = shopID
+		}
+		var err error
+		ts, err = tx.Tasks(ctx, f)
+		if apperr.CodeOf(err) == apperr.ENOTFOUND {
+			return apperr.Invalid("cursor", "", "unknown cursor %q: pass the next_cursor of a previous page", in.Cursor)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := TaskList{Tasks: ts}
+	if out.Tasks == nil {
+		out.Tasks = []task.Task{}
+	}
+	if len(ts) > limit {
+		out.Tasks = ts[:limit]
+		out.NextCursor = ts[limit-1].ID
+	}
+	return &taskListOutput{Body: out}, nil
+}
+
+func validState(s task.State) bool {
+	for _, x := range task.States {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+type getTaskInput struct {
+	ID     string `path:"id" doc:"The task id."`
+	Viewer string `query:"viewer" doc:"Read as role:id. A buyer never sees shop_agent or agent_only events (R-MSG-2); a shop account never sees agent_only ones; agents see all. Default: agent view."`
+}
+
+// TaskDetail is a task with the history its viewer may see and its running timers.
+type TaskDetail struct {
+	Task   *task.Task   `json:"task"`
+	Events []task.Event `json:"events" doc:"The task's history, oldest first, filtered by the viewer's visibility."`
+	Timers []task.Timer `json:"timers" doc:"The running timers (deadlines) of the task."`
+}
+
+type taskDetailOutput struct{ Body TaskDetail }
+
+func (s *Server) getTask(ctx context.Context, in *getTaskInput) (*taskDetailOutput, error) {
+	v, err := parseViewer(in.Viewer)
+	if err != nil {
+		return nil, err
+	}
+	var out TaskDetail
+	err = s.eng.Store().View(ctx, func(tx store.ReadTx) error {
+		t, err := tx.Task(ctx, in.ID)
+		if err != nil {
+			if apperr.CodeOf(err) == apperr.ENOTFOUND {
+				return apperr.NotFound("id", "no task %q", in.ID)
+			}
+			return err
+		}
+		switch {
+		case v.buyer() && t.BuyerID != v.ID:
+			return apperr.New(apperr.EFORBIDDEN, "not_your_order", "viewer", "", "buyer %s is not the buyer of task %s", v.ID, t.ID)
+		case v.shop():
+			shopID, err := v.shopOf(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if shopID != t.ShopID {
+				return apperr.New(apperr.EFORBIDDEN, "not_your_shop", "viewer", "", "account %s does not belong to shop %s", v.ID, t.ShopID)
+			}
+		}
+		evs, err := tx.Events(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		tms, err := tx.Timers(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		out = TaskDetail{Task: t, Events: v.filter(evs), Timers: tms}
+		if out.Timers == nil {
+			out.Timers = []task.Timer{}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &taskDetailOutput{Body: out}, nil
+}
+
+// --- sandbox ---------------------------------------------------------------
+
+// ClockBody is the sandbox clock.
+type ClockBody struct {
+	Now     time.Time `json:"now" doc:"The sandbox time after the call."`
+	Fired   int       `json:"fired" doc:"Timers fired by this advance, each at its own due time."`
+	Skipped int       `json:"skipped" doc:"Timers whose task no longer took the timeout (recorded, not an error)."`
+}
+
+type clockOutput struct{ Body ClockBody }
+
+func (s *Server) sandboxOff(ctx context.Context) error {
+	if s.sandbox == nil {
+		return newProblem(http.StatusNotFound, "not_found", "sandbox.disabled", "", langOf(ctx), "the sandbox endpoints exist only when the server runs with --sandbox")
+	}
+	return nil
+}
+
+func (s *Server) sandboxClock(ctx context.Context, _ *struct{}) (*clockOutput, error) {
+	if err := s.sandboxOff(ctx); err != nil {
+		return nil, err
+	}
+	return &clockOutput{Body: ClockBody{Now: s.sandbox.Now()}}, nil
+}
+
+type advanceInput struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           struct {
+		To *time.Time `json:"to,omitempty" doc:"Move the clock to this time (RFC 3339)."`
+		By string     `json:"by,omitempty" doc:"Or move it by this duration: 90m, 24h, 10d, 1d12h."`
+	}
+}
+
+func (s *Server) sandboxAdvance(ctx context.Context, in *advanceInput) (*clockOutput, error) {
+	if err := s.sandboxOff(ctx); err != nil {
+		return nil, err
+	}
+	if (in.Body.To == nil) == (in.Body.By == "") {
+		return nil, apperr.Invalid("to", "", `give exactly one of "to" (a time) or "by" (a duration such as 24h)`)
+	}
+	var res engine.FireResult
+	var now time.Time
+	run := func(ctx context.Context) error {
+		target := time.Time{}
+		if in.Body.To != nil {
+			target = in.Body.To.UTC()
+		} else {
+			d, err := parseDuration(in.Body.By)
+			if err != nil {
+				return apperr.Invalid("by", "", "%v", err)
+			}
+			if d < 0 {
+				return apperr.New(apperr.EINVALID, "sandbox.clock_backwards", "by", "", "the sandbox clock never runs back (by %s)", in.Body.By)
+			}
+			target = s.sandbox.Now().Add(d)
+		}
+		if target.Before(s.sandbox.Now()) {
+			return apperr.New(apperr.EINVALID, "sandbox.clock_backwards", "to", "", "the sandbox clock is at %s; it never runs back to %s",
+				s.sandbox.Now().Format(time.RFC3339Nano), target.Format(time.RFC3339Nano))
+		}
+		var err error
+		if res, err = s.eng.AdvanceTo(ctx, s.sandbox, target); err != nil {
+			return err
+		}
+		now = s.sandbox.Now()
+		if idemOf(ctx) != nil {
+			// An advance that fired nothing opened no transaction: open one so
+			// that an Idempotency-Key is taken and a repeat does not move the clock again.
+			return s.eng.Store().Update(ctx, func(store.Tx) error { return nil })
+		}
+		return nil
+	}
+	var err error
+	if s.st != nil {
+		err = s.st.advance(ctx, run)
+	} else {
+		err = run(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "sandbox clock advanced", "now", now, "fired", res.Fired, "skipped", res.Skipped)
+	return &clockOutput{Body: ClockBody{Now: now, Fired: res.Fired, Skipped: res.Skipped}}, nil
+}

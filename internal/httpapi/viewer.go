@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"aftersale/internal/apperr"
+	"aftersale/internal/commerce"
+	"aftersale/internal/policy"
+	"aftersale/internal/store"
+	"aftersale/internal/task"
+)
+
+// viewer is who a read is for. The platform key reads for anyone; without a
+// viewer it reads as an agent (sees everything).
+type viewer struct {
+	Role task.Role
+	ID   string
+}
+
+// parseViewer reads "role:id"; "" is the agent view.
+func parseViewer(s string) (viewer, error) {
+	if s == "" {
+		return viewer{Role: task.RoleAgent}, nil
+	}
+	role, id, ok := strings.Cut(s, ":")
+	if !ok || id == "" {
+		return viewer{}, apperr.Invalid("viewer", "", "viewer is role:id (buyer:b1, shop_main:acc, shop_sub:acc, agent:a1); got %q", s)
+	}
+	switch task.Role(role) {
+	case task.RoleBuyer, task.RoleShopMain, task.RoleShopSub, task.RoleAgent:
+	default:
+		return viewer{}, apperr.Invalid("viewer", "", "unknown viewer role %q (buyer, shop_main, shop_sub, agent)", role)
+	}
+	return viewer{Role: task.Role(role), ID: id}, nil
+}
+
+func (v viewer) buyer() bool { return v.Role == task.RoleBuyer }
+func (v viewer) shop() bool  { return v.Role == task.RoleShopMain || v.Role == task.RoleShopSub }
+
+// shopOf returns the shop of a shop viewer's account.
+func (v viewer) shopOf(ctx context.Context, tx store.ReadTx) (string, error) {
+	acc, err := tx.Account(ctx, v.ID)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.ENOTFOUND {
+			return "", apperr.NotFound("viewer", "no shop account %q", v.ID)
+		}
+		return "", err
+	}
+	if (v.Role == task.RoleShopMain) != (acc.Role == commerce.RoleMain) {
+		return "", apperr.New(apperr.EFORBIDDEN, "role", "viewer", "", "account %s is a %s account, not %s", acc.ID, acc.Role, v.Role)
+	}
+	return acc.ShopID, nil
+}
+
+// sees reports whether the viewer may see an event of visibility vis:
+// buyers see public events only — never a shop's message to the agent
+// (shop_agent) nor an agent note (agent_only) (R-MSG-2); shop accounts see
+// all but agent_only; agents see all. An empty visibility is public.
+func (v viewer) sees(vis task.Visibility) bool {
+	switch vis {
+	case "", task.Public:
+		return true
+	case task.ShopAgent:
+		return v.Role != task.RoleBuyer
+	case task.AgentsOnly:
+		return v.Role == task.RoleAgent
+	}
+	return v.Role == task.RoleAgent
+}
+
+// filter keeps the events the viewer may see.
+func (v viewer) filter(evs []task.Event) []task.Event {
+	out := make([]task.Event, 0, len(evs))
+	for _, e := range evs {
+		if v.sees(e.Visibility) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// parseDuration reads 90m, 24h, 10d, 1d12h.
+func parseDuration(s string) (time.Duration, error) {
+	d, err := policy.ParseDuration(s)
+	return d.D(), err
+}
