@@ -10,6 +10,7 @@ import (
 	"aftersale/internal/judgment"
 	"aftersale/internal/notify"
 	"aftersale/internal/policy"
+	"aftersale/internal/store"
 	"aftersale/internal/task"
 )
 
@@ -224,6 +225,11 @@ func (e *Engine) FinishComplaint(ctx context.Context, agent task.Actor, complain
 		if err := x.tx.PutComplaint(ctx, c); err != nil {
 			return err
 		}
+		if status == judgment.ComplaintUpheld && c.Kind == judgment.ComplaintInvoice {
+			if err := x.chargeInvoicePoints(ctx, c); err != nil {
+				return err
+			}
+		}
 		if c.TaskID == "" {
 			return nil
 		}
@@ -338,4 +344,65 @@ func (x *txn) recordResponse(ctx context.Context, o *commerce.Order, shop *comme
 // ResponseCounterKey names a shop's per-day response-time counter ("ms" sum or "n" count).
 func ResponseCounterKey(shopID, day, what string) string {
 	return "resp:" + shopID + ":" + day + ":" + what
+}
+
+// chargeInvoicePoints charges the shop for an upheld invoice complaint when
+// R-INV-3 makes it a case: second timeout reached, an urge_invoice task
+// raised, the invoice neither issued nor agreed before the upholding. It
+// charges the policy's points per case (0 before 2022-12-16, and only where
+// the platform's policy says so), capped so no 30 days hold more than 6. The
+// charge, or the cap that stopped it, is recorded on the order's history for
+// the shop and agents.
+func (x *txn) chargeInvoicePoints(ctx context.Context, c *judgment.Complaint) error {
+	o, err := x.loadOrder(ctx, c.OrderID)
+	if err != nil {
+		return err
+	}
+	if o.Invoice == nil {
+		return nil
+	}
+	raised := c.TaskID != ""
+	if !raised {
+		ts, err := x.tx.Tasks(ctx, store.TaskFilter{OrderID: o.ID, Type: task.UrgeInvoice})
+		if err != nil {
+			return err
+		}
+		raised = len(ts) > 0
+	}
+	if !judgment.InvoicePointsDue(judgment.InvoiceCase{SecondTimeoutAt: o.Invoice.SecondTimeoutAt, TaskRaised: raised,
+		IssuedAt: o.Invoice.IssuedAt, UpheldAt: x.now}) {
+		return nil
+	}
+	shop, err := x.shop(ctx, o.ShopID)
+	if err != nil {
+		return err
+	}
+	r, err := x.rules(shop.Platform, x.now)
+	if err != nil {
+		return err
+	}
+	if r.Invoice.PointsPerCase <= 0 {
+		return nil
+	}
+	w := r.Invoice.PointsWindow.D()
+	existing, err := x.tx.Points(ctx, shop.ID, x.now.Add(-w))
+	if err != nil {
+		return err
+	}
+	n := judgment.InvoicePointsToCharge(existing, x.now, r.Invoice)
+	ev := task.Event{Stream: o.ID, TaskID: c.TaskID, OrderID: o.ID, ShopID: o.ShopID, At: x.now, Actor: systemActor("platform"),
+		Rule: judgment.RuleInvoicePoints, PolicyVersion: r.Version, Visibility: task.ShopAgent}
+	if n == 0 {
+		ev.Action, ev.Reason = "points_capped", "the shop already has the most invoice points allowed in the window"
+		ev.Data, _ = json.Marshal(map[string]any{"complaint_id": c.ID, "cap": r.Invoice.PointsCap, "window": r.Invoice.PointsWindow.String()})
+		return x.tx.AppendEvents(ctx, []task.Event{ev})
+	}
+	e := judgment.PointsEntry{ID: x.e.ids.New("pts"), ShopID: shop.ID, Points: n, Kind: judgment.PointsGeneral,
+		Rule: judgment.RuleInvoicePoints, TaskID: c.TaskID, ComplaintID: c.ID, At: x.now, PolicyVersion: r.Version}
+	if err := x.tx.AppendPoints(ctx, []judgment.PointsEntry{e}); err != nil {
+		return err
+	}
+	ev.Action, ev.Reason = "points_charged", "upheld invoice complaint after the second timeout"
+	ev.Data, _ = json.Marshal(map[string]any{"complaint_id": c.ID, "points_id": e.ID, "points": n, "kind": e.Kind})
+	return x.tx.AppendEvents(ctx, []task.Event{ev})
 }

@@ -93,6 +93,7 @@ var titles = map[string]title{
 	"task.completed":   {"任务已完结", "The task is completed"},
 	"task.open_exists": {"该订单已有同类型的进行中任务", "An open task of this type already exists on the order"},
 	"task.exists":      {"任务已存在", "The task already exists"},
+	"points.exists":    {"违规扣分记录已存在", "The points ledger entry already exists"},
 	"task.stale":       {"任务已被更新，请重试", "The task changed meanwhile; retry"},
 
 	// Who may act (R-ACC-1, R-MSG-1).

@@ -35,6 +35,8 @@ type Output struct {
 	Timers     []task.Timer         `json:"timers"`
 	Outbox     []notify.Message     `json:"outbox"`
 	Complaints []judgment.Complaint `json:"complaints"`
+	// Points is each scenario shop's points ledger (违规扣分), by shop then time.
+	Points []judgment.PointsEntry `json:"points"`
 	Refusals   []Refusal            `json:"refusals"`
 	Firings    []task.Firing        `json:"firings"`
 	Failed     []string             `json:"failed_expectations"`
@@ -527,6 +529,19 @@ func (r *runner) collect(st store.Store) error {
 			r.out.Orders = append(r.out.Orders, OrderOut{Order: *o, History: nonNil(h)})
 		}
 		sort.Slice(r.out.Complaints, func(i, j int) bool { return r.out.Complaints[i].ID < r.out.Complaints[j].ID })
+		shops := make([]string, 0, len(r.sc.Shops))
+		for _, sh := range r.sc.Shops {
+			shops = append(shops, sh.ID)
+		}
+		sort.Strings(shops)
+		for _, id := range shops {
+			ps, err := tx.Points(r.ctx, id, time.Time{})
+			if err != nil {
+				return err
+			}
+			r.out.Points = append(r.out.Points, ps...)
+		}
+		r.out.Points = nonNil(r.out.Points)
 		if r.out.Timers, err = tx.Timers(r.ctx, ""); err != nil {
 			return err
 		}

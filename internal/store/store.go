@@ -73,6 +73,9 @@ type ReadTx interface {
 	// Complaints lists an order's complaints by filing time.
 	Complaints(ctx context.Context, orderID string) ([]judgment.Complaint, error)
 
+	// Points lists a shop's points ledger entries at or after since, by (at, id).
+	Points(ctx context.Context, shopID string, since time.Time) ([]judgment.PointsEntry, error)
+
 	// Idempotent returns the stored response for an idempotency key.
 	Idempotent(ctx context.Context, key string) (response []byte, ok bool, err error)
 	// Firings returns up to limit timer firings, oldest first.
@@ -128,6 +131,9 @@ type Tx interface {
 	IncrCounter(ctx context.Context, key string, delta int64) (int64, error)
 
 	PutComplaint(ctx context.Context, c *judgment.Complaint) error // upsert
+	// AppendPoints appends ledger entries; entries are never changed or
+	// deleted (a reversal is an entry of its own). A repeated id is ECONFLICT.
+	AppendPoints(ctx context.Context, es []judgment.PointsEntry) error
 
 	PutIdempotent(ctx context.Context, key string, response []byte) error
 }

@@ -73,6 +73,7 @@ const (
 	qComplaint     = `SELECT data FROM complaints WHERE id = $1`
 	qComplaintLock = qComplaint + ` FOR UPDATE`
 	qComplaints    = `SELECT data FROM complaints WHERE order_id = $1 ORDER BY filed_at, id`
+	qPoints        = `SELECT data FROM points WHERE shop_id = $1 AND at >= $2 ORDER BY at, id`
 	qIdempotent    = `SELECT response FROM idempotency WHERE key = $1`
 	qFirings       = `SELECT subject, kind, due_at, fired_at, late_ns FROM firings ORDER BY id LIMIT $1`
 	qCounter       = `SELECT value FROM counters WHERE key = $1`
@@ -115,6 +116,7 @@ const (
 	// Exact under concurrency: the row lock serializes increments of a key.
 	wIncr = `INSERT INTO counters (key, value) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET value = counters.value + excluded.value RETURNING value`
+	wPoints    = `INSERT INTO points (id, shop_id, at, data) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`
 	wComplaint = `INSERT INTO complaints (id, order_id, filed_at, data) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id, filed_at = excluded.filed_at, data = excluded.data`
 	wIdempotent = `INSERT INTO idempotency (key, response) VALUES ($1, $2)
@@ -460,6 +462,11 @@ func (t *rtx) Complaint(ctx context.Context, id string) (*judgment.Complaint, er
 // Complaints implements store.ReadTx.
 func (t *rtx) Complaints(ctx context.Context, orderID string) ([]judgment.Complaint, error) {
 	return listJSON[judgment.Complaint](ctx, t, "complaints", qComplaints, orderID)
+}
+
+// Points implements store.ReadTx.
+func (t *rtx) Points(ctx context.Context, shopID string, since time.Time) ([]judgment.PointsEntry, error) {
+	return listJSON[judgment.PointsEntry](ctx, t, "points", qPoints, shopID, since)
 }
 
 // Idempotent implements store.ReadTx.
@@ -810,6 +817,25 @@ func (t *wtx) PutComplaint(ctx context.Context, c *judgment.Complaint) error {
 	}
 	if _, err := t.tx.Exec(ctx, wComplaint, c.ID, c.OrderID, c.FiledAt, string(data)); err != nil {
 		return fmt.Errorf("postgres: put complaint %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+// AppendPoints implements store.Tx.
+func (t *wtx) AppendPoints(ctx context.Context, es []judgment.PointsEntry) error {
+	for i := range es {
+		e := &es[i]
+		data, err := storecodec.EncodeUTC(e)
+		if err != nil {
+			return fmt.Errorf("postgres: encode points %q: %w", e.ID, err)
+		}
+		tag, err := t.tx.Exec(ctx, wPoints, e.ID, e.ShopID, e.At, string(data))
+		if err != nil {
+			return fmt.Errorf("postgres: append points %q: %w", e.ID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return apperr.Conflict("points.exists", "", "points entry %s already exists", e.ID)
+		}
 	}
 	return nil
 }

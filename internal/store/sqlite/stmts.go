@@ -31,6 +31,7 @@ const (
 	qOutbox
 	qComplaint
 	qComplaints
+	qPoints
 	qIdempotent
 	qFirings
 	qCounter
@@ -59,6 +60,7 @@ const (
 	wOutbox
 	wIncr
 	wComplaint
+	wPoints
 	wIdempotent
 
 	nStmts
@@ -89,6 +91,7 @@ var queries = [nStmts]string{
 	qOutbox:     `SELECT seq, body, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`,
 	qComplaint:  `SELECT data FROM complaints WHERE id = ?`,
 	qComplaints: `SELECT data FROM complaints WHERE order_id = ? ORDER BY filed_at, id`,
+	qPoints:     `SELECT data FROM points WHERE shop_id = ? AND at >= ? ORDER BY at, id`,
 	qIdempotent: `SELECT response FROM idempotency WHERE key = ?`,
 	qFirings:    `SELECT subject, kind, due_at, fired_at, late_ns FROM firings ORDER BY id LIMIT ?`,
 	qCounter:    `SELECT value FROM counters WHERE key = ?`,
@@ -124,6 +127,7 @@ var queries = [nStmts]string{
 	wOutbox: `INSERT INTO outbox (kind, recipient, status, at, body, payload) VALUES (?, ?, ?, ?, ?, ?)`,
 	wIncr: `INSERT INTO counters (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = value + excluded.value RETURNING value`,
+	wPoints: `INSERT INTO points (id, shop_id, at, data) VALUES (?, ?, ?, ?)`,
 	wComplaint: `INSERT INTO complaints (id, order_id, filed_at, data) VALUES (?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id, filed_at = excluded.filed_at, data = excluded.data`,
 	wIdempotent: `INSERT INTO idempotency (key, response) VALUES (?, ?)

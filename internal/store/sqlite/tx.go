@@ -400,6 +400,12 @@ func (t *rtx) Complaints(ctx context.Context, orderID string) ([]judgment.Compla
 	return listJSON[judgment.Complaint](rows, err, "complaints")
 }
 
+// Points implements store.ReadTx.
+func (t *rtx) Points(ctx context.Context, shopID string, since time.Time) ([]judgment.PointsEntry, error) {
+	rows, err := t.stmt(ctx, qPoints).QueryContext(ctx, shopID, fmtTime(since))
+	return listJSON[judgment.PointsEntry](rows, err, "points")
+}
+
 // Idempotent implements store.ReadTx.
 func (t *rtx) Idempotent(ctx context.Context, key string) ([]byte, bool, error) {
 	var resp []byte
@@ -722,6 +728,25 @@ func (t *wtx) PutComplaint(ctx context.Context, c *judgment.Complaint) error {
 	}
 	if _, err := t.exec(ctx, wComplaint, c.ID, c.OrderID, fmtTime(c.FiledAt), string(data)); err != nil {
 		return fmt.Errorf("sqlite: put complaint %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+// AppendPoints implements store.Tx.
+func (t *wtx) AppendPoints(ctx context.Context, es []judgment.PointsEntry) error {
+	for i := range es {
+		e := &es[i]
+		data, err := storecodec.EncodeUTC(e)
+		if err != nil {
+			return fmt.Errorf("sqlite: encode points %q: %w", e.ID, err)
+		}
+		_, err = t.exec(ctx, wPoints, e.ID, e.ShopID, fmtTime(e.At), string(data))
+		if constraintCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+			return apperr.Conflict("points.exists", "", "points entry %s already exists", e.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: append points %q: %w", e.ID, err)
+		}
 	}
 	return nil
 }

@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Outbox", testOutbox},
 		{"Counters", testCounters},
 		{"Complaints", testComplaints},
+		{"Points", testPoints},
 		{"Idempotency", testIdempotency},
 		{"TimesInUTC", testTimesInUTC},
 		{"RollbackOnError", testRollbackOnError},
@@ -1035,6 +1036,32 @@ func testCounters(t *testing.T, s store.Store) {
 			}
 		}
 	})
+}
+
+// The points ledger is append-only, read per shop from a time, by (at, id).
+func testPoints(t *testing.T, s store.Store) {
+	e := func(id, shop string, d time.Duration, n int) judgment.PointsEntry {
+		return judgment.PointsEntry{ID: id, ShopID: shop, Points: n, Kind: judgment.PointsGeneral, Rule: judgment.RuleInvoicePoints,
+			TaskID: "tsk_" + id, ComplaintID: "cmp_" + id, At: at(d), PolicyVersion: "v1"}
+	}
+	a1, a2, a3, b1 := e("pts_1", "shp_a", time.Hour, 1), e("pts_2", "shp_a", 2*time.Hour, 1), e("pts_3", "shp_a", 3*time.Hour, 12), e("pts_4", "shp_b", time.Hour, 1)
+	rev := a2.Reversal("pts_5", at(4*time.Hour), "v2")
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		must(t, tx.AppendPoints(ctx, []judgment.PointsEntry{a3, a1, b1}))
+		must(t, tx.AppendPoints(ctx, []judgment.PointsEntry{a2, rev}))
+	})
+	view(t, s, func(ctx context.Context, tx store.ReadTx) {
+		equal(t, "Points(shp_a, 0)", get[[]judgment.PointsEntry](t)(tx.Points(ctx, "shp_a", at(0))), []judgment.PointsEntry{a1, a2, a3, rev})
+		equal(t, "Points(shp_a, 2h)", get[[]judgment.PointsEntry](t)(tx.Points(ctx, "shp_a", at(2*time.Hour))), []judgment.PointsEntry{a2, a3, rev})
+		equal(t, "Points(shp_b, 0)", get[[]judgment.PointsEntry](t)(tx.Points(ctx, "shp_b", at(0))), []judgment.PointsEntry{b1})
+		if ps := get[[]judgment.PointsEntry](t)(tx.Points(ctx, "shp_none", at(0))); len(ps) != 0 {
+			t.Errorf("Points(shp_none) = %+v", ps)
+		}
+	})
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		return tx.AppendPoints(context.Background(), []judgment.PointsEntry{a1})
+	})
+	wantCode(t, "AppendPoints(repeated id)", err, apperr.ECONFLICT)
 }
 
 func testComplaints(t *testing.T, s store.Store) {
