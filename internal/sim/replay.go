@@ -36,10 +36,10 @@ type Output struct {
 	Outbox     []notify.Message     `json:"outbox"`
 	Complaints []judgment.Complaint `json:"complaints"`
 	// Points is each scenario shop's points ledger (违规扣分), by shop then time.
-	Points []judgment.PointsEntry `json:"points"`
-	Refusals   []Refusal            `json:"refusals"`
-	Firings    []task.Firing        `json:"firings"`
-	Failed     []string             `json:"failed_expectations"`
+	Points   []judgment.PointsEntry `json:"points"`
+	Refusals []Refusal              `json:"refusals"`
+	Firings  []task.Firing          `json:"firings"`
+	Failed   []string               `json:"failed_expectations"`
 }
 
 // StepResult is what one step did.
