@@ -10,6 +10,7 @@ import (
 	"aftersale/internal/judgment"
 	"aftersale/internal/notify"
 	"aftersale/internal/policy"
+	"aftersale/internal/scorecard"
 	"aftersale/internal/task"
 )
 
@@ -107,7 +108,7 @@ func (x *txn) write(ctx context.Context, in *task.Input, d *task.Decision, o *co
 	}
 	evs := []task.Event{ev}
 	for _, eff := range d.Effects {
-		more, err := x.effect(ctx, eff, t, o, in.Rules)
+		more, err := x.effect(ctx, eff, t, o, in)
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +140,8 @@ func (x *txn) write(ctx context.Context, in *task.Input, d *task.Decision, o *co
 	return t, nil
 }
 
-func (x *txn) effect(ctx context.Context, eff task.Effect, t *task.Task, o *commerce.Order, r *policy.RuleSet) ([]task.Event, error) {
+func (x *txn) effect(ctx context.Context, eff task.Effect, t *task.Task, o *commerce.Order, in *task.Input) ([]task.Event, error) {
+	r := in.Rules
 	if o == nil && (eff == task.EffNotifyCreated || eff == task.EffFileComplaint) {
 		var err error
 		if o, err = x.order(ctx, "order_id", t.OrderID); err != nil {
@@ -153,6 +155,8 @@ func (x *txn) effect(ctx context.Context, eff task.Effect, t *task.Task, o *comm
 		return nil, x.remind(ctx, t, r, "deadline")
 	case task.EffFileComplaint:
 		return x.fileComplaintFor(ctx, t, o, r)
+	case task.EffJudgment:
+		return nil, x.judgmentEffects(ctx, t, in.Cmd.Judgment, r)
 	}
 	return nil, nil
 }
@@ -284,3 +288,33 @@ func (x *txn) remind(ctx context.Context, t *task.Task, r *policy.RuleSet, trigg
 
 // ReminderCounterKey is the counter of reminders decided for an account on a business day.
 func ReminderCounterKey(accountID, day string) string { return "remind:" + accountID + ":" + day }
+
+// judgmentEffects records what an agent's judgment costs the shop, in the
+// judgment's transaction: the judged case and, when the seller is liable,
+// the liable dispute in the shop's day counters (R-COL-4, R-LIA-1), and for
+// forged evidence 12 general or 48 serious points in the ledger (R-COL-6),
+// with a shop+agent event on the order's history.
+func (x *txn) judgmentEffects(ctx context.Context, t *task.Task, j *task.Judgment, r *policy.RuleSet) error {
+	day := r.BusinessDay(x.now)
+	if _, err := x.tx.IncrCounter(ctx, scorecard.CounterKey(t.ShopID, day, scorecard.MetricJudged), 1); err != nil {
+		return err
+	}
+	if j.Liable {
+		if _, err := x.tx.IncrCounter(ctx, scorecard.CounterKey(t.ShopID, day, scorecard.MetricLiableDisputes), 1); err != nil {
+			return err
+		}
+	}
+	if j.Forged == "" {
+		return nil
+	}
+	n, kind := judgment.ForgedEvidencePoints(j.Forged == task.ForgedSerious, r.Points)
+	e := judgment.PointsEntry{ID: x.e.ids.New("pts"), ShopID: t.ShopID, Points: n, Kind: kind, Rule: judgment.RuleForgedPoints,
+		TaskID: t.ID, At: x.now, PolicyVersion: r.Version}
+	if err := x.tx.AppendPoints(ctx, []judgment.PointsEntry{e}); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(map[string]any{"points_id": e.ID, "points": n, "kind": kind, "forged": j.Forged})
+	return x.tx.AppendEvents(ctx, []task.Event{{Stream: t.OrderID, TaskID: t.ID, OrderID: t.OrderID, ShopID: t.ShopID, At: x.now,
+		Actor: systemActor("platform"), Action: "points_charged", Reason: "forged evidence (" + j.Forged + ")",
+		Rule: judgment.RuleForgedPoints, PolicyVersion: r.Version, Visibility: task.ShopAgent, Data: data}})
+}

@@ -301,11 +301,12 @@ type actInput struct {
 	Actor          string `header:"X-Actor" doc:"Who acts, as role:id, when the body has no actor."`
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
 	Body           struct {
-		Action  string     `json:"action" required:"true" doc:"reply, propose_plan, refuse, perform, message_agent, collab_agreed, collab_not_agreed, collab_unreachable, accept_plan, reject_plan, resolve, agent_note."`
-		Actor   *ActorBody `json:"actor,omitempty" doc:"buyer, shop_main, shop_sub or agent."`
-		Reply   *ReplyBody `json:"reply,omitempty"`
-		Outcome string     `json:"outcome,omitempty" doc:"resolve: how the agent closed the task."`
-		Text    string     `json:"text,omitempty" doc:"The reply, message or note text."`
+		Action   string         `json:"action" required:"true" doc:"reply, propose_plan, refuse, perform, message_agent, collab_agreed, collab_not_agreed, collab_unreachable, accept_plan, reject_plan, resolve, judge, agent_note."`
+		Actor    *ActorBody     `json:"actor,omitempty" doc:"buyer, shop_main, shop_sub or agent."`
+		Reply    *ReplyBody     `json:"reply,omitempty"`
+		Outcome  string         `json:"outcome,omitempty" doc:"resolve: how the agent closed the task."`
+		Text     string         `json:"text,omitempty" doc:"The reply, message or note text."`
+		Judgment *task.Judgment `json:"judgment,omitempty" doc:"judge: whether the seller is liable, and forged evidence (general or serious, R-COL-6)."`
 	}
 }
 
@@ -321,7 +322,7 @@ func (s *Server) act(ctx context.Context, in *actInput) (*taskOutput, error) {
 	if a.Role == task.RoleSystem {
 		return nil, apperr.Forbidden("role", "", "system actions come from facts and timers, not from the API")
 	}
-	cmd := task.Command{Action: act, Actor: a, TaskID: in.ID, Outcome: in.Body.Outcome, Text: in.Body.Text}
+	cmd := task.Command{Action: act, Actor: a, TaskID: in.ID, Outcome: in.Body.Outcome, Text: in.Body.Text, Judgment: in.Body.Judgment}
 	if r := in.Body.Reply; r != nil {
 		cmd.Reply = &task.Reply{Text: r.Text, ContactedAt: r.ContactedAt, Attempts: r.Attempts, Evidence: r.Evidence}
 	}

@@ -89,12 +89,13 @@ var titles = map[string]title{
 	"invoice.issued":        {"发票已开具", "The invoice was already issued"},
 
 	// Tasks and their lifecycle.
-	"task.state":       {"任务当前状态不允许该操作", "The task's state does not allow this action"},
-	"task.completed":   {"任务已完结", "The task is completed"},
-	"task.open_exists": {"该订单已有同类型的进行中任务", "An open task of this type already exists on the order"},
-	"task.exists":      {"任务已存在", "The task already exists"},
-	"points.exists":    {"违规扣分记录已存在", "The points ledger entry already exists"},
-	"task.stale":       {"任务已被更新，请重试", "The task changed meanwhile; retry"},
+	"task.state":             {"任务当前状态不允许该操作", "The task's state does not allow this action"},
+	"task.completed":         {"任务已完结", "The task is completed"},
+	"task.open_exists":       {"该订单已有同类型的进行中任务", "An open task of this type already exists on the order"},
+	"task.exists":            {"任务已存在", "The task already exists"},
+	"points.exists":          {"违规扣分记录已存在", "The points ledger entry already exists"},
+	"worry_free.no_judgment": {"无忧购订单不进入纠纷判定", "Worry-free purchases are not judged as disputes"},
+	"task.stale":             {"任务已被更新，请重试", "The task changed meanwhile; retry"},
 
 	// Who may act (R-ACC-1, R-MSG-1).
 	"permission.platform_task": {"子账号没有“平台任务”权限", "The sub-account lacks the platform-task permission"},

@@ -23,7 +23,23 @@ type Command struct {
 	Details map[string]string `json:"details,omitempty" yaml:"details"`
 	// Reason is recorded on the event (e.g. the fact id that caused it).
 	Reason string `json:"reason,omitempty" yaml:"reason"`
+	// Judgment is an agent's judgment of an intervened task (ActJudge).
+	Judgment *Judgment `json:"judgment,omitempty" yaml:"judgment"`
 }
+
+// Judgment is what an agent decided on an intervened task by the dispute
+// rules: whether the seller is liable (商家有责, R-LIA-1) and whether
+// evidence was forged, in a general or a serious case (R-COL-6).
+type Judgment struct {
+	Liable bool   `json:"liable" yaml:"liable"`
+	Forged string `json:"forged,omitempty" yaml:"forged"` // "", general, serious
+}
+
+// Forged-evidence findings.
+const (
+	ForgedGeneral = "general"
+	ForgedSerious = "serious"
+)
 
 // Input is everything Decide needs; the engine loads it.
 type Input struct {
@@ -160,6 +176,19 @@ func guardHolds(g Guard, in *Input) (bool, error) {
 		return t.OpenComplaints > 0, nil
 	case GuardCompletionPend:
 		return t.CompletionPending != "" && t.OpenComplaints <= 1, nil
+	case GuardJudgeable:
+		j := in.Cmd.Judgment
+		if j == nil {
+			return false, apperr.Invalid("judgment", "R-SLA-4", "a judgment says whether the seller is liable")
+		}
+		if j.Forged != "" && j.Forged != ForgedGeneral && j.Forged != ForgedSerious {
+			return false, apperr.Invalid("judgment.forged", "R-COL-6", "forged must be general or serious, not %q", j.Forged)
+		}
+		if in.Order != nil && in.Order.WorryFree {
+			return false, apperr.Conflict("worry_free.no_judgment", "R-COL-5",
+				"order %s is a worry-free purchase (无忧购): it follows its own process, with no dispute judgment", in.Order.ID)
+		}
+		return true, nil
 	case GuardAfterFinal:
 		return t.AfterFinalDeadline, nil
 	case GuardBeforeFinal:
@@ -361,6 +390,12 @@ func apply(in *Input, lc *Lifecycle, tr *Transition) Decision {
 		data = map[string]string{"text": c.Text}
 	case ActResolve:
 		data = map[string]string{"outcome": t.Outcome, "text": c.Text}
+	case ActJudge:
+		t.Outcome = "seller_not_liable"
+		if c.Judgment.Liable {
+			t.Outcome = "seller_liable"
+		}
+		data = map[string]any{"outcome": t.Outcome, "judgment": c.Judgment, "text": c.Text}
 	}
 	d.Task = t
 	d.Event = Event{

@@ -32,6 +32,7 @@ const (
 
 	// Agent.
 	ActResolve   Action = "resolve"    // close an intervened task with an outcome
+	ActJudge     Action = "judge"      // judge an intervened task by the dispute rules (R-SLA-4, R-COL-4..6)
 	ActAgentNote Action = "agent_note" // visible to agents only
 
 	// Facts (system).
@@ -60,6 +61,7 @@ const (
 	EffWaiveEvidence  Effect = "waive_evidence" // R-COL-4: no reply means evidence waived
 	EffPendComplete   Effect = "pend_complete"  // R-ST-3: work done, completion waits for the complaint
 	EffCompleteIfDone Effect = "complete_if_pending"
+	EffJudgment       Effect = "judgment" // R-COL-4 counts, R-LIA-1 liability, R-COL-6 forged-evidence points
 )
 
 // Guard names a condition a transition needs. Guards are evaluated by the
@@ -77,6 +79,7 @@ const (
 	GuardConfirmAccepts   Guard = "confirm_timeout_accepts"
 	GuardConfirmIntervene Guard = "confirm_timeout_intervenes"
 	GuardAgentMessageType Guard = "agent_message_type"    // R-MSG-1
+	GuardJudgeable        Guard = "judgeable"             // R-COL-5: no judgment for worry-free orders
 	GuardAfterFinal       Guard = "after_final_deadline"  // R-INV-4
 	GuardBeforeFinal      Guard = "before_final_deadline" // R-INV-4
 )
@@ -180,6 +183,7 @@ func common() []Transition {
 		{On: ActActionTimeout, From: actionState, To: PlatformIntervening, By: system, Rule: "R-SLA-4"},
 		{On: ActRemind, From: replyState, By: system, Effects: []Effect{EffRemind}, Rule: "R-NTF-1"},
 		{On: ActResolve, From: interveneSt, To: Completed, By: agent, Rule: "R-SLA-4"},
+		{On: ActJudge, From: interveneSt, To: Completed, By: agent, Guard: GuardJudgeable, Effects: []Effect{EffJudgment}, Rule: "R-SLA-4"},
 		{On: ActAgentNote, From: openStates, By: agent, Rule: "R-MSG-2", Visibility: AgentsOnly},
 		{On: ActMessage, From: interveneSt, By: seller, Guard: GuardAgentMessageType, Rule: "R-MSG-1", Visibility: ShopAgent},
 	}
