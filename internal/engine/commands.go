@@ -390,11 +390,13 @@ func (x *txn) chargeInvoicePoints(ctx context.Context, c *judgment.Complaint) er
 		return err
 	}
 	n := judgment.InvoicePointsToCharge(existing, x.now, r.Invoice)
-	ev := task.Event{Stream: o.ID, TaskID: c.TaskID, OrderID: o.ID, ShopID: o.ShopID, At: x.now, Actor: systemActor("platform"),
+	// An order-history event: the task is named in its data, not as TaskID
+	// (events with a TaskID are the task's own transitions).
+	ev := task.Event{Stream: o.ID, OrderID: o.ID, ShopID: o.ShopID, At: x.now, Actor: systemActor("platform"),
 		Rule: judgment.RuleInvoicePoints, PolicyVersion: r.Version, Visibility: task.ShopAgent}
 	if n == 0 {
 		ev.Action, ev.Reason = "points_capped", "the shop already has the most invoice points allowed in the window"
-		ev.Data, _ = json.Marshal(map[string]any{"complaint_id": c.ID, "cap": r.Invoice.PointsCap, "window": r.Invoice.PointsWindow.String()})
+		ev.Data, _ = json.Marshal(map[string]any{"complaint_id": c.ID, "task_id": c.TaskID, "cap": r.Invoice.PointsCap, "window": r.Invoice.PointsWindow.String()})
 		return x.tx.AppendEvents(ctx, []task.Event{ev})
 	}
 	e := judgment.PointsEntry{ID: x.e.ids.New("pts"), ShopID: shop.ID, Points: n, Kind: judgment.PointsGeneral,
@@ -403,6 +405,6 @@ func (x *txn) chargeInvoicePoints(ctx context.Context, c *judgment.Complaint) er
 		return err
 	}
 	ev.Action, ev.Reason = "points_charged", "upheld invoice complaint after the second timeout"
-	ev.Data, _ = json.Marshal(map[string]any{"complaint_id": c.ID, "points_id": e.ID, "points": n, "kind": e.Kind})
+	ev.Data, _ = json.Marshal(map[string]any{"complaint_id": c.ID, "task_id": c.TaskID, "points_id": e.ID, "points": n, "kind": e.Kind})
 	return x.tx.AppendEvents(ctx, []task.Event{ev})
 }

@@ -313,8 +313,8 @@ func (x *txn) judgmentEffects(ctx context.Context, t *task.Task, j *task.Judgmen
 	if err := x.tx.AppendPoints(ctx, []judgment.PointsEntry{e}); err != nil {
 		return err
 	}
-	data, _ := json.Marshal(map[string]any{"points_id": e.ID, "points": n, "kind": kind, "forged": j.Forged})
-	return x.tx.AppendEvents(ctx, []task.Event{{Stream: t.OrderID, TaskID: t.ID, OrderID: t.OrderID, ShopID: t.ShopID, At: x.now,
+	data, _ := json.Marshal(map[string]any{"task_id": t.ID, "points_id": e.ID, "points": n, "kind": kind, "forged": j.Forged})
+	return x.tx.AppendEvents(ctx, []task.Event{{Stream: t.OrderID, OrderID: t.OrderID, ShopID: t.ShopID, At: x.now,
 		Actor: systemActor("platform"), Action: "points_charged", Reason: "forged evidence (" + j.Forged + ")",
 		Rule: judgment.RuleForgedPoints, PolicyVersion: r.Version, Visibility: task.ShopAgent, Data: data}})
 }
