@@ -73,8 +73,20 @@ func TestJudgment_R_COL_6_ForgedEvidencePoints(t *testing.T) {
 			t.Fatalf("entry %d: %+v, want %d %s points for %s", i, e, w.n, w.kind, w.task)
 		}
 	}
-	if !hasOrderEvent(env, "o2", "points_charged") {
-		t.Fatal("no points_charged event on the order")
+	// The charge follows the judgment in the history: its seq is after the judge event's.
+	var judged, charged int64
+	for _, ev := range env.Events(serious.ID) {
+		if ev.Action == string(task.ActJudge) {
+			judged = ev.Seq
+		}
+	}
+	for _, ev := range env.Events("o2") {
+		if ev.Action == "points_charged" {
+			charged = ev.Seq
+		}
+	}
+	if judged == 0 || charged == 0 || charged < judged {
+		t.Fatalf("judge event seq %d, points_charged seq %d: want the charge after the judgment", judged, charged)
 	}
 	// Each intervenedCollab moves the clock 24 h: the judgments are made on
 	// 2023-08-04 10:00 +08:00, and count on that business day.

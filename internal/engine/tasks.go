@@ -156,7 +156,7 @@ func (x *txn) effect(ctx context.Context, eff task.Effect, t *task.Task, o *comm
 	case task.EffFileComplaint:
 		return x.fileComplaintFor(ctx, t, o, r)
 	case task.EffJudgment:
-		return nil, x.judgmentEffects(ctx, t, in.Cmd.Judgment, r)
+		return x.judgmentEffects(ctx, t, in.Cmd.Judgment, r)
 	}
 	return nil, nil
 }
@@ -294,27 +294,28 @@ func ReminderCounterKey(accountID, day string) string { return "remind:" + accou
 // the liable dispute in the shop's day counters (R-COL-4, R-LIA-1), and for
 // forged evidence 12 general or 48 serious points in the ledger (R-COL-6),
 // with a shop+agent event on the order's history.
-func (x *txn) judgmentEffects(ctx context.Context, t *task.Task, j *task.Judgment, r *policy.RuleSet) error {
+func (x *txn) judgmentEffects(ctx context.Context, t *task.Task, j *task.Judgment, r *policy.RuleSet) ([]task.Event, error) {
 	day := r.BusinessDay(x.now)
 	if _, err := x.tx.IncrCounter(ctx, scorecard.CounterKey(t.ShopID, day, scorecard.MetricJudged), 1); err != nil {
-		return err
+		return nil, err
 	}
 	if j.Liable {
 		if _, err := x.tx.IncrCounter(ctx, scorecard.CounterKey(t.ShopID, day, scorecard.MetricLiableDisputes), 1); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if j.Forged == "" {
-		return nil
+		return nil, nil
 	}
 	n, kind := judgment.ForgedEvidencePoints(j.Forged == task.ForgedSerious, r.Points)
 	e := judgment.PointsEntry{ID: x.e.ids.New("pts"), ShopID: t.ShopID, Points: n, Kind: kind, Rule: judgment.RuleForgedPoints,
 		TaskID: t.ID, At: x.now, PolicyVersion: r.Version}
 	if err := x.tx.AppendPoints(ctx, []judgment.PointsEntry{e}); err != nil {
-		return err
+		return nil, err
 	}
 	data, _ := json.Marshal(map[string]any{"task_id": t.ID, "points_id": e.ID, "points": n, "kind": kind, "forged": j.Forged})
-	return x.tx.AppendEvents(ctx, []task.Event{{Stream: t.OrderID, OrderID: t.OrderID, ShopID: t.ShopID, At: x.now,
+	// Returned, not appended here, so it follows the judgment's own event.
+	return []task.Event{{Stream: t.OrderID, OrderID: t.OrderID, ShopID: t.ShopID, At: x.now,
 		Actor: systemActor("platform"), Action: "points_charged", Reason: "forged evidence (" + j.Forged + ")",
-		Rule: judgment.RuleForgedPoints, PolicyVersion: r.Version, Visibility: task.ShopAgent, Data: data}})
+		Rule: judgment.RuleForgedPoints, PolicyVersion: r.Version, Visibility: task.ShopAgent, Data: data}}, nil
 }
