@@ -106,26 +106,25 @@ type ChatReplyFact struct {
 	OrderID string `json:"order_id" yaml:"order_id"`
 }
 
-// OrderID returns the order the fact refers to, or "" for shop-level facts.
+// OrderID returns the order the fact refers to, or "" for shop-level facts
+// and for a fact whose payload is missing (it is safe on unvalidated facts).
 func (f *Fact) OrderID() string {
-	switch f.Type {
-	case FactOrder:
-		if f.Order != nil {
-			return f.Order.ID
-		}
-	case FactDelayReport:
+	switch {
+	case f.Type == FactOrder && f.Order != nil:
+		return f.Order.ID
+	case f.Type == FactDelayReport && f.DelayReport != nil:
 		return f.DelayReport.OrderID
-	case FactShipment:
+	case f.Type == FactShipment && f.Shipment != nil:
 		return f.Shipment.OrderID
-	case FactTracking:
+	case f.Type == FactTracking && f.Tracking != nil:
 		return f.Tracking.OrderID
-	case FactRefund:
+	case f.Type == FactRefund && f.Refund != nil:
 		return f.Refund.OrderID
-	case FactInvoiceRequested:
+	case f.Type == FactInvoiceRequested && f.InvoiceRequested != nil:
 		return f.InvoiceRequested.OrderID
-	case FactInvoiceIssued:
+	case f.Type == FactInvoiceIssued && f.InvoiceIssued != nil:
 		return f.InvoiceIssued.OrderID
-	case FactChatReply:
+	case f.Type == FactChatReply && f.ChatReply != nil:
 		return f.ChatReply.OrderID
 	}
 	return ""

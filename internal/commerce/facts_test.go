@@ -189,3 +189,24 @@ func TestAccount_R_ACC_1_Has(t *testing.T) {
 		t.Fatalf("Has: main %v sub %v granted %v", m.Has(commerce.PermPlatformTask), s.Has(commerce.PermPlatformTask), g.Has(commerce.PermPlatformTask))
 	}
 }
+
+// OrderID is safe on facts that have not been validated: a missing or
+// mismatched payload gives "" instead of a nil dereference.
+func TestFactOrderIDUnvalidated(t *testing.T) {
+	cases := []struct {
+		f    commerce.Fact
+		want string
+	}{
+		{commerce.Fact{Type: commerce.FactShipment}, ""},
+		{commerce.Fact{Type: commerce.FactShipment, Refund: &commerce.RefundFact{OrderID: "o1"}}, ""},
+		{commerce.Fact{Type: commerce.FactRefund, Refund: &commerce.RefundFact{OrderID: "o1"}}, "o1"},
+		{commerce.Fact{Type: commerce.FactOrder, Order: &commerce.Order{ID: "o2"}}, "o2"},
+		{commerce.Fact{Type: commerce.FactShop, Shop: &commerce.Shop{ID: "s1"}}, ""},
+		{commerce.Fact{Type: "nonsense"}, ""},
+	}
+	for i, c := range cases {
+		if got := c.f.OrderID(); got != c.want {
+			t.Errorf("case %d: OrderID() = %q, want %q", i, got, c.want)
+		}
+	}
+}

@@ -139,10 +139,8 @@ func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact) error {
 		if f.ID != "" {
 			ids = append(ids, f.ID)
 		}
-		if f.Validate() == nil {
-			if oid := f.OrderID(); oid != "" {
-				oids = append(oids, oid)
-			}
+		if oid := f.OrderID(); oid != "" {
+			oids = append(oids, oid)
 		}
 	}
 	seen, err := x.tx.FactsSeen(ctx, ids)
