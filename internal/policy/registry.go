@@ -50,6 +50,15 @@ func (r *Registry) load() *snapshot {
 	return emptySnapshot
 }
 
+// platform returns the snapshot's index of platform p, or nil when p is
+// unknown or has no policy loaded.
+func (s *snapshot) platform(p commerce.Platform) *platIndex {
+	if i := slot(p); i >= 0 {
+		return s.plats[i]
+	}
+	return nil
+}
+
 func slot(p commerce.Platform) int {
 	switch p {
 	case commerce.Taobao:
@@ -304,11 +313,7 @@ func (r *Registry) Layers(p commerce.Platform, t time.Time) ([]Version, error) {
 // Versions returns every version of platform p in the order they were loaded
 // (copies).
 func (r *Registry) Versions(p commerce.Platform) []Version {
-	s := slot(p)
-	if s < 0 {
-		return nil
-	}
-	pi := r.load().plats[s]
+	pi := r.load().platform(p)
 	if pi == nil {
 		return nil
 	}
@@ -338,11 +343,7 @@ type Change struct {
 // Changes lists the times at which platform p's rules change, in order, with
 // the version string in force from each: the timeline an operator previews.
 func (r *Registry) Changes(p commerce.Platform) []Change {
-	s := slot(p)
-	if s < 0 {
-		return nil
-	}
-	pi := r.load().plats[s]
+	pi := r.load().platform(p)
 	if pi == nil {
 		return nil
 	}
