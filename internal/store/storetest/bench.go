@@ -109,30 +109,7 @@ var patterns = []struct {
 // 20,000 stored orders.
 func BenchRecordFactAndPutOrder(b *testing.B, open func(testing.TB) store.Store) {
 	for _, p := range patterns {
-		b.Run(p.name, func(b *testing.B) {
-			s := open(b)
-			defer s.Close()
-			seedOrders(b, s, orders)
-			ctx := context.Background()
-			n := 0
-			b.ResetTimer()
-			cpu0 := cpuTime()
-			for range b.N {
-				err := s.Update(ctx, func(tx store.Tx) error {
-					for range batch {
-						n++
-						if err := applyFact(ctx, tx, n, p.pick); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			report(b, b.N*batch, "fact", cpu0)
-		})
+		b.Run(p.name, func(b *testing.B) { benchFacts(b, open(b), p.pick, nil) })
 	}
 }
 
@@ -140,7 +117,18 @@ func BenchRecordFactAndPutOrder(b *testing.B, open func(testing.TB) store.Store)
 // one fact in ten also opens a task: InsertTask, an event, a timer and an
 // outbox card.
 func BenchFactsWithTasks(b *testing.B, open func(testing.TB) store.Store) {
-	s := open(b)
+	benchFacts(b, open(b), patterns[0].pick, func(ctx context.Context, tx store.Tx, n int) error {
+		if n%10 != 0 {
+			return nil
+		}
+		return openTask(ctx, tx, n)
+	})
+}
+
+// benchFacts applies batches of 1000 facts per Update to s (seeded with
+// the stored orders), running also, when set, after each fact; it reports
+// facts/s and CPU per fact.
+func benchFacts(b *testing.B, s store.Store, pick func(int) int, also func(context.Context, store.Tx, int) error) {
 	defer s.Close()
 	seedOrders(b, s, orders)
 	ctx := context.Background()
@@ -151,32 +139,13 @@ func BenchFactsWithTasks(b *testing.B, open func(testing.TB) store.Store) {
 		err := s.Update(ctx, func(tx store.Tx) error {
 			for range batch {
 				n++
-				if err := applyFact(ctx, tx, n, patterns[0].pick); err != nil {
+				if err := applyFact(ctx, tx, n, pick); err != nil {
 					return err
 				}
-				if n%10 != 0 {
-					continue
-				}
-				id := fmt.Sprintf("tsk_%09d", n)
-				at := base.Add(time.Duration(n) * time.Millisecond)
-				due := at.Add(24 * time.Hour)
-				x := &task.Task{ID: id, Type: task.LogisticsStall, State: task.AwaitingSellerReply, OrderID: fmt.Sprintf("ord_x%08d", n),
-					ShopID: "shp_001", BuyerID: "byr_1", Platform: "taobao", CreatedAt: at, UpdatedAt: at, DueAt: &due, PolicyVersion: "v1", Rev: 1}
-				if err := tx.InsertTask(ctx, x); err != nil {
-					return err
-				}
-				ev := []task.Event{{Stream: id, TaskID: id, OrderID: x.OrderID, ShopID: x.ShopID, At: at, Actor: task.Actor{Role: task.RoleSystem, ID: "engine"},
-					Action: "create", To: x.State, Rule: "R-LOG-1", PolicyVersion: "v1", Visibility: task.Public}}
-				if err := tx.AppendEvents(ctx, ev); err != nil {
-					return err
-				}
-				if err := tx.SetTimer(ctx, task.Timer{Subject: id, Kind: "reply", DueAt: due, SetAt: at, PolicyVersion: "v1"}); err != nil {
-					return err
-				}
-				m := []notify.Message{{Kind: notify.KindCard, Recipient: "acc_1", TaskID: id, OrderID: x.OrderID, ShopID: x.ShopID, At: at,
-					Status: notify.Pending, Rule: "R-NTF-2", PolicyVersion: "v1", Payload: json.RawMessage(`{"order":"x"}`)}}
-				if err := tx.AppendOutbox(ctx, m); err != nil {
-					return err
+				if also != nil {
+					if err := also(ctx, tx, n); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -186,6 +155,30 @@ func BenchFactsWithTasks(b *testing.B, open func(testing.TB) store.Store) {
 		}
 	}
 	report(b, b.N*batch, "fact", cpu0)
+}
+
+// openTask writes what the engine writes when a fact opens a task: the
+// task, its create event, its reply timer and a card in the outbox.
+func openTask(ctx context.Context, tx store.Tx, n int) error {
+	id := fmt.Sprintf("tsk_%09d", n)
+	at := base.Add(time.Duration(n) * time.Millisecond)
+	due := at.Add(24 * time.Hour)
+	x := &task.Task{ID: id, Type: task.LogisticsStall, State: task.AwaitingSellerReply, OrderID: fmt.Sprintf("ord_x%08d", n),
+		ShopID: "shp_001", BuyerID: "byr_1", Platform: "taobao", CreatedAt: at, UpdatedAt: at, DueAt: &due, PolicyVersion: "v1", Rev: 1}
+	if err := tx.InsertTask(ctx, x); err != nil {
+		return err
+	}
+	ev := []task.Event{{Stream: id, TaskID: id, OrderID: x.OrderID, ShopID: x.ShopID, At: at, Actor: task.Actor{Role: task.RoleSystem, ID: "engine"},
+		Action: "create", To: x.State, Rule: "R-LOG-1", PolicyVersion: "v1", Visibility: task.Public}}
+	if err := tx.AppendEvents(ctx, ev); err != nil {
+		return err
+	}
+	if err := tx.SetTimer(ctx, task.Timer{Subject: id, Kind: "reply", DueAt: due, SetAt: at, PolicyVersion: "v1"}); err != nil {
+		return err
+	}
+	m := []notify.Message{{Kind: notify.KindCard, Recipient: "acc_1", TaskID: id, OrderID: x.OrderID, ShopID: x.ShopID, At: at,
+		Status: notify.Pending, Rule: "R-NTF-2", PolicyVersion: "v1", Payload: json.RawMessage(`{"order":"x"}`)}}
+	return tx.AppendOutbox(ctx, m)
 }
 
 // BenchClaimDue measures the sweeper's store cost: claim 1000 due timers and
