@@ -73,8 +73,10 @@ type advancingKey struct{}
 // Store wraps the engine's store.Store for the HTTP service: it writes the
 // idempotency marker of the request in flight inside the engine's
 // transaction, and in sandbox mode it holds writes of the timer sweeper and
-// of other requests while the operator advances the clock, so that advancing
-// fires every due timer at its own due time. Build the engine on it.
+// of other requests while the operator advances the clock, so that the jump
+// is one step for everyone else: no request lands at an intermediate time.
+// (engine.AdvanceTo itself fires every timer at its due time even when a
+// sweeper claims some first.) Build the engine on it.
 type Store struct {
 	store.Store
 	// gate is held for writing while the sandbox clock advances; nil outside the sandbox.
