@@ -175,6 +175,8 @@ func guardHolds(g Guard, in *Input) (bool, error) {
 	case GuardOpenComplaint:
 		return t.OpenComplaints > 0, nil
 	case GuardCompletionPend:
+		// Evaluated on complaint_finished before apply decrements the count,
+		// so "the last open complaint" is OpenComplaints <= 1 here.
 		return t.CompletionPending != "" && t.OpenComplaints <= 1, nil
 	case GuardJudgeable:
 		j := in.Cmd.Judgment
