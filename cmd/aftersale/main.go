@@ -6,7 +6,8 @@
 //	aftersale policy check FILE...    validate policy files, naming every error's path
 //	aftersale policy show --platform P [--at TIME]   print the rules in force
 //	aftersale migrate [--db PATH]     create or upgrade the SQLite store
-//	aftersale serve [--addr A] [--db PATH|URL] [--sandbox]   serve the JSON API
+//	aftersale serve [--addr A] [--db PATH|URL] [--sandbox] [--demo]   serve the JSON API
+//	aftersale loadgen --key KEY [--target URL] [--duration D]   load a running server
 package main
 
 import (
@@ -33,13 +34,18 @@ Usage:
   aftersale migrate [--db PATH]              create or upgrade the SQLite store
   aftersale serve [flags]                    serve the JSON API (docs/api.md); flags: --addr,
                                              --db (file or postgres:// URL), --sandbox,
-                                             --api-keys-file; aftersale serve -h for all
+                                             --api-keys-file, --demo (fill an empty store with a
+                                             demo marketplace); aftersale serve -h for all
+  aftersale loadgen --key KEY [flags]        drive a running server with a marketplace mix and
+                                             print throughput and latency percentiles
   aftersale help                             this text
 
 Environment:
   AFTERSALE_DB   SQLite file for migrate (default aftersale.db)
-  AFTERSALE_ADDR, AFTERSALE_DATABASE_URL, AFTERSALE_SANDBOX, AFTERSALE_API_KEYS,
-  AFTERSALE_API_KEYS_FILE, AFTERSALE_LOG_LEVEL   serve's settings (flags win)
+  AFTERSALE_ADDR, AFTERSALE_DATABASE_URL, AFTERSALE_SANDBOX, AFTERSALE_DEMO, AFTERSALE_API_KEYS,
+  AFTERSALE_API_KEYS_FILE, AFTERSALE_LOG_LEVEL, AFTERSALE_METRICS_ADDR, AFTERSALE_SHUTDOWN_TIMEOUT,
+  AFTERSALE_SESSION_*, AFTERSALE_LOGIN_*   serve's settings (flags win; docs/config.md)
+  AFTERSALE_LOADGEN_TARGET, AFTERSALE_LOADGEN_KEY   loadgen's target and platform key
 `
 
 func main() {
@@ -76,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
+	case "loadgen":
+		return runLoadgen(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "aftersale: unknown command %q\n\n%s", args[0], usage)
 	return 2

@@ -9,7 +9,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
+	"aftersale/internal/auth"
+	"aftersale/internal/demo"
 	"aftersale/internal/httpapi"
 )
 
@@ -17,6 +20,9 @@ const serveUsage = `usage: aftersale serve [flags]
 
 Serves the JSON API (docs/api.md): OpenAPI at /openapi.json, docs at /docs.
 Every flag has an environment equivalent; a flag given wins over it.
+People sign in with POST /v1/sessions; create the first logins with the
+operator key (POST /v1/people). The --session-* and --login-* flags bound
+their sessions and sign-in attempts.
 
 `
 
@@ -25,6 +31,19 @@ type serveOptions struct {
 	addr, db, keysFile, keys string
 	sandbox                  bool
 	logLevel                 string
+	// demo fills an empty store with a demo marketplace at start.
+	demo bool
+	// metricsAddr: "" serves /metrics on addr, "off" nowhere, else its own listener.
+	metricsAddr     string
+	shutdownTimeout time.Duration
+	// people's sessions (docs/api.md, "Authentication")
+	sessionIdle, sessionMax time.Duration
+	loginMaxFailures        int
+	loginFailureWindow      time.Duration
+	idemRetention           time.Duration
+	// replicas (docs/replicas.md)
+	policyFiles  []string
+	webhookLease time.Duration
 }
 
 // parseServe reads serve's flags over the AFTERSALE_* environment.
@@ -43,8 +62,37 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&o.db, "db", dbDef, "SQLite file, or a postgres:// URL for PostgreSQL (env AFTERSALE_DATABASE_URL or AFTERSALE_DB)")
 	sandboxDef, _ := strconv.ParseBool(env("AFTERSALE_SANDBOX", "false"))
 	fs.BoolVar(&o.sandbox, "sandbox", sandboxDef, "run on a manual clock starting at the real now, moved by POST /v1/sandbox/clock/advance (env AFTERSALE_SANDBOX)")
+	demoDef, _ := strconv.ParseBool(env("AFTERSALE_DEMO", "false"))
+	fs.BoolVar(&o.demo, "demo", demoDef, "on an empty store, first fill in a demo marketplace (shops, people with demo passwords, orders, tasks in every state); a store with data is left alone (env AFTERSALE_DEMO)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", env("AFTERSALE_METRICS_ADDR", ""),
+		"where GET /metrics is served: empty = on --addr beside the API, host:port = its own listener only, off = nowhere (env AFTERSALE_METRICS_ADDR)")
 	fs.StringVar(&o.keysFile, "api-keys-file", env("AFTERSALE_API_KEYS_FILE", ""), "file of role:key lines (roles platform, operator) (env AFTERSALE_API_KEYS_FILE)")
 	fs.StringVar(&o.logLevel, "log-level", env("AFTERSALE_LOG_LEVEL", "info"), "debug, info, warn or error (env AFTERSALE_LOG_LEVEL)")
+	var envErr error
+	dur := func(k string, def time.Duration) time.Duration {
+		if v := getenv(k); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s=%q: want a duration such as 30m or 12h", k, v)
+			}
+			return d
+		}
+		return def
+	}
+	fs.DurationVar(&o.sessionIdle, "session-idle", dur("AFTERSALE_SESSION_IDLE", auth.DefaultLifetimes.Idle),
+		"a signed-in person's session ends this long after its last request (env AFTERSALE_SESSION_IDLE)")
+	fs.DurationVar(&o.sessionMax, "session-max", dur("AFTERSALE_SESSION_MAX", auth.DefaultLifetimes.Absolute),
+		"a session ends this long after sign-in, however busy (env AFTERSALE_SESSION_MAX)")
+	maxFail, _ := strconv.Atoi(env("AFTERSALE_LOGIN_MAX_FAILURES", "5"))
+	fs.IntVar(&o.loginMaxFailures, "login-max-failures", maxFail,
+		"failed sign-ins of one login within --login-failure-window before it answers 429 (env AFTERSALE_LOGIN_MAX_FAILURES)")
+	fs.DurationVar(&o.loginFailureWindow, "login-failure-window", dur("AFTERSALE_LOGIN_FAILURE_WINDOW", 15*time.Minute),
+		"the window failed sign-ins are counted in (env AFTERSALE_LOGIN_FAILURE_WINDOW)")
+	fs.DurationVar(&o.idemRetention, "idempotency-retention", dur("AFTERSALE_IDEMPOTENCY_RETENTION", 24*time.Hour),
+		"how long an Idempotency-Key is remembered at least; older keys are purged hourly (env AFTERSALE_IDEMPOTENCY_RETENTION)")
+	addReplicaFlags(fs, &o, getenv, dur)
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", dur("AFTERSALE_SHUTDOWN_TIMEOUT", 20*time.Second),
+		"on SIGINT/SIGTERM, how long in-flight requests may take to finish (env AFTERSALE_SHUTDOWN_TIMEOUT)")
 	o.keys = getenv("AFTERSALE_API_KEYS")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, serveUsage)
@@ -57,6 +105,29 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if envErr != nil {
+		fmt.Fprintln(stderr, envErr)
+		return o, envErr
+	}
+	if o.idemRetention < time.Minute {
+		err := fmt.Errorf("--idempotency-retention %s: want at least 1m", o.idemRetention)
+		fmt.Fprintln(stderr, err)
+		return o, err
+	}
+	if err := checkReplicaFlags(o, stderr); err != nil {
+		return o, err
+	}
+	if o.shutdownTimeout <= 0 {
+		err := fmt.Errorf("--shutdown-timeout %s: want a positive duration", o.shutdownTimeout)
+		fmt.Fprintln(stderr, err)
+		return o, err
+	}
+	if o.sessionIdle <= 0 || o.sessionMax < o.sessionIdle || o.loginMaxFailures < 1 || o.loginFailureWindow <= 0 {
+		err := fmt.Errorf("sessions: want 0 < --session-idle (%s) <= --session-max (%s), --login-max-failures >= 1 (%d), --login-failure-window > 0 (%s)",
+			o.sessionIdle, o.sessionMax, o.loginMaxFailures, o.loginFailureWindow)
+		fmt.Fprintln(stderr, err)
+		return o, err
 	}
 	return o, nil
 }
@@ -119,11 +190,51 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "aftersale serve: %v\n", err)
 		return 2
 	}
+	reg, err := loadPolicy(o.policyFiles, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "aftersale serve: %v\n", err)
+		return 2
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
-	err = httpapi.Run(ctx, httpapi.RunConfig{Addr: o.addr, DB: o.db, Sandbox: o.sandbox, Keys: keys, Logger: log})
+	if o.demo {
+		if err := seedDemo(ctx, o.db, log, stderr); err != nil {
+			log.Error("demo seeding failed", "err", err)
+			return 1
+		}
+	}
+	err = httpapi.Run(ctx, httpapi.RunConfig{Addr: o.addr, DB: o.db, Sandbox: o.sandbox, Keys: keys, Logger: log,
+		Policy: reg, WebhookLease: o.webhookLease, MetricsAddr: o.metricsAddr, ShutdownTimeout: o.shutdownTimeout,
+		Sessions: httpapi.SessionConfig{Lifetimes: auth.Lifetimes{Idle: o.sessionIdle, Absolute: o.sessionMax},
+			MaxFailures: o.loginMaxFailures, FailureWindow: o.loginFailureWindow},
+		IdempotencyRetention: o.idemRetention})
 	if err != nil {
 		log.Error("serve failed", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// seedDemo fills an empty store with the demo marketplace (internal/demo)
+// and prints its logins once; a store with data is left as it is.
+func seedDemo(ctx context.Context, db string, log *slog.Logger, stderr io.Writer) error {
+	st, err := httpapi.OpenStore(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := demo.Seed(ctx, demo.Config{Store: st, Logger: log})
+	if err != nil {
+		return err
+	}
+	if !res.Seeded {
+		log.Info("--demo: the store is not empty, so no demo data was added", "db", db, "why", res.Why)
+		return nil
+	}
+	log.Info("--demo: demo marketplace seeded", "db", db, "facts", res.Facts, "tasks", res.Tasks, "people", res.People, "timers_fired", res.Fired)
+	fmt.Fprintf(stderr, "\nDemo marketplace seeded (DEMO ONLY: these logins share a published password).\nSign in with POST /v1/sessions {\"login\": …, \"password\": %q}:\n\n", demo.Password)
+	for _, l := range demo.Logins {
+		fmt.Fprintf(stderr, "  %-11s %-9s %-10s %s\n", l.Login, l.Role, l.Subject, l.Name)
+	}
+	fmt.Fprintln(stderr)
+	return nil
 }

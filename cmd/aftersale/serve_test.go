@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"aftersale/internal/httpapi"
 )
@@ -68,5 +69,39 @@ func TestUsageListsServe(t *testing.T) {
 	_, out, _ := runCLI("help")
 	if !strings.Contains(out, "aftersale serve") {
 		t.Fatalf("usage:\n%s", out)
+	}
+}
+
+// Session lifetimes and sign-in throttling come from flags over the
+// AFTERSALE_SESSION_* and AFTERSALE_LOGIN_* environment; bad values are refused.
+func TestServeSessionFlags(t *testing.T) {
+	o, err := parseServe(nil, func(string) string { return "" }, io.Discard)
+	if err != nil || o.sessionIdle != 30*time.Minute || o.sessionMax != 12*time.Hour || o.loginMaxFailures != 5 || o.loginFailureWindow != 15*time.Minute {
+		t.Fatalf("defaults %+v %v", o, err)
+	}
+	env := map[string]string{"AFTERSALE_SESSION_IDLE": "10m", "AFTERSALE_SESSION_MAX": "2h", "AFTERSALE_LOGIN_MAX_FAILURES": "3", "AFTERSALE_LOGIN_FAILURE_WINDOW": "1h"}
+	o, err = parseServe(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || o.sessionIdle != 10*time.Minute || o.sessionMax != 2*time.Hour || o.loginMaxFailures != 3 || o.loginFailureWindow != time.Hour {
+		t.Fatalf("env %+v %v", o, err)
+	}
+	o, err = parseServe([]string{"--session-idle", "5m", "--session-max", "1h"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || o.sessionIdle != 5*time.Minute || o.sessionMax != time.Hour {
+		t.Fatalf("flags %+v %v", o, err)
+	}
+	for _, c := range [][]string{{"--session-idle", "2h", "--session-max", "1h"}, {"--session-idle", "0s"}, {"--login-max-failures", "0"}} {
+		if _, err := parseServe(c, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("%v accepted", c)
+		}
+	}
+	if _, err := parseServe(nil, func(k string) string { return map[string]string{"AFTERSALE_SESSION_IDLE": "soon"}[k] }, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "AFTERSALE_SESSION_IDLE") {
+		t.Errorf("bad env accepted: %v", err)
+	}
+	var help bytes.Buffer
+	parseServe([]string{"-h"}, func(string) string { return "" }, &help)
+	for _, s := range []string{"AFTERSALE_SESSION_IDLE", "AFTERSALE_SESSION_MAX", "AFTERSALE_LOGIN_MAX_FAILURES", "AFTERSALE_LOGIN_FAILURE_WINDOW", "POST /v1/sessions"} {
+		if !strings.Contains(help.String(), s) {
+			t.Errorf("help does not mention %s", s)
+		}
 	}
 }

@@ -29,6 +29,10 @@ type Error struct {
 	Field   string `json:"field,omitempty"`
 	Rule    string `json:"rule,omitempty"`
 	Message string `json:"message"`
+	// Data carries what a client needs to act on the refusal (e.g. the
+	// example evidence of R-EVD-1); nil for most errors. A value with a
+	// ForLang(lang string) any method is localized by the HTTP layer.
+	Data any `json:"data,omitempty"`
 }
 
 func (e *Error) Error() string {

@@ -94,6 +94,12 @@ type Item struct {
 	Category string `json:"category,omitempty" yaml:"category"`
 	Custom   bool   `json:"custom,omitempty" yaml:"custom"`   // 定制
 	Virtual  bool   `json:"virtual,omitempty" yaml:"virtual"` // 虚拟
+
+	// ProductID is the product the SKU belongs to (a product has one or more
+	// SKUs). Optional: an item without it counts for no product, so older
+	// facts stay valid; with it, the order makes its buyer a past buyer of
+	// the product, whom 问大家 may invite to answer (R-QA-2).
+	ProductID string `json:"product_id,omitempty" yaml:"product_id"`
 }
 
 // Order is an order and everything the after-sales rules know about it: the
@@ -110,6 +116,8 @@ type Order struct {
 	ShipBy      time.Time   `json:"ship_by" yaml:"ship_by"`
 	Presale     PresaleKind `json:"presale,omitempty" yaml:"presale"`
 	WorryFree   bool        `json:"worry_free,omitempty" yaml:"worry_free"`
+	// Promises are the service promises the shop offers on the order (保障服务, R-PRM-1..6).
+	Promises []Promise `json:"promises,omitempty" yaml:"promises"`
 
 	// Projection of later facts.
 	DelayReport    *DelayReport `json:"delay_report,omitempty" yaml:"-"`
@@ -126,6 +134,16 @@ type Order struct {
 	ChatCardAt     *time.Time   `json:"chat_card_at,omitempty" yaml:"-"` // R-URG-4: last chat card not yet answered
 	Complaints     int          `json:"complaints,omitempty" yaml:"-"`   // complaints filed on the order
 	Invoice        *Invoice     `json:"invoice,omitempty" yaml:"-"`
+	// TakenOverAt is when the platform took the order over and refunded it
+	// at once because its shop was taken over (R-LIA-2).
+	TakenOverAt *time.Time `json:"taken_over_at,omitempty" yaml:"-"`
+	// ReceiptConfirmedAt is when receipt was confirmed (确认收货, R-PRM-2).
+	ReceiptConfirmedAt *time.Time `json:"receipt_confirmed_at,omitempty" yaml:"-"`
+	// ClosedAt is when the order closed (交易关闭 / 完结, R-PRM-5, R-PRM-6).
+	ClosedAt *time.Time `json:"closed_at,omitempty" yaml:"-"`
+	// TimeCompensated names the ledger entry that compensated a broken time
+	// promise (R-PRM-1); it is paid once only.
+	TimeCompensated string `json:"time_compensated,omitempty" yaml:"-"`
 }
 
 // Shipped reports whether the order has shipped.

@@ -23,11 +23,16 @@ const (
 	FactInvoiceRequested FactType = "invoice_requested" // the buyer applied for an invoice
 	FactInvoiceIssued    FactType = "invoice_issued"    // the shop issued (uploaded) the invoice
 	FactChatReply        FactType = "chat_reply"        // the seller answered a chat card (R-URG-4)
+	FactReceiptConfirmed FactType = "receipt_confirmed" // the buyer confirmed receipt (确认收货, R-PRM-2)
+	FactOrderClosed      FactType = "order_closed"      // the order closed (交易关闭, R-PRM-5, R-PRM-6)
+	FactDeposit          FactType = "deposit"           // a shop's deposit (保证金) was topped up (R-PRM-5, R-PRM-6)
+	FactProduct          FactType = "product"           // a shop's product (upsert), asked about in 问大家 (R-QA-1)
 )
 
 // FactTypes lists every fact type.
 var FactTypes = []FactType{FactShop, FactAccount, FactPresence, FactOrder, FactDelayReport, FactShipment,
-	FactTracking, FactRefund, FactInvoiceRequested, FactInvoiceIssued, FactChatReply}
+	FactTracking, FactRefund, FactInvoiceRequested, FactInvoiceIssued, FactChatReply, FactReceiptConfirmed,
+	FactOrderClosed, FactDeposit, FactProduct}
 
 // Fact is one fact from the order system. ID is its idempotency key: a
 // repeated id is accepted once and answered as a duplicate. At is when it
@@ -48,6 +53,10 @@ type Fact struct {
 	InvoiceRequested *InvoiceRequestedFact `json:"invoice_requested,omitempty" yaml:"invoice_requested"`
 	InvoiceIssued    *InvoiceIssuedFact    `json:"invoice_issued,omitempty" yaml:"invoice_issued"`
 	ChatReply        *ChatReplyFact        `json:"chat_reply,omitempty" yaml:"chat_reply"`
+	ReceiptConfirmed *ReceiptConfirmedFact `json:"receipt_confirmed,omitempty" yaml:"receipt_confirmed"`
+	OrderClosed      *OrderClosedFact      `json:"order_closed,omitempty" yaml:"order_closed"`
+	Deposit          *DepositFact          `json:"deposit,omitempty" yaml:"deposit"`
+	Product          *Product              `json:"product,omitempty" yaml:"product"`
 }
 
 // PresenceFact says whether a sub-account is online (R-NTF-2 sends cards to online ones).
@@ -126,6 +135,10 @@ func (f *Fact) OrderID() string {
 		return f.InvoiceIssued.OrderID
 	case f.Type == FactChatReply && f.ChatReply != nil:
 		return f.ChatReply.OrderID
+	case f.Type == FactReceiptConfirmed && f.ReceiptConfirmed != nil:
+		return f.ReceiptConfirmed.OrderID
+	case f.Type == FactOrderClosed && f.OrderClosed != nil:
+		return f.OrderClosed.OrderID
 	}
 	return ""
 }
@@ -149,7 +162,8 @@ func (f *Fact) Validate() error {
 	set := 0
 	for _, p := range []bool{f.Shop != nil, f.Account != nil, f.Presence != nil, f.Order != nil,
 		f.DelayReport != nil, f.Shipment != nil, f.Tracking != nil, f.Refund != nil,
-		f.InvoiceRequested != nil, f.InvoiceIssued != nil, f.ChatReply != nil} {
+		f.InvoiceRequested != nil, f.InvoiceIssued != nil, f.ChatReply != nil, f.ReceiptConfirmed != nil,
+		f.OrderClosed != nil, f.Deposit != nil, f.Product != nil} {
 		if p {
 			set++
 		}
@@ -233,6 +247,29 @@ func (f *Fact) Validate() error {
 			return miss("chat_reply")
 		}
 		return required("chat_reply.order_id", f.ChatReply.OrderID)
+	case FactReceiptConfirmed:
+		if f.ReceiptConfirmed == nil {
+			return miss("receipt_confirmed")
+		}
+		return required("receipt_confirmed.order_id", f.ReceiptConfirmed.OrderID)
+	case FactOrderClosed:
+		if f.OrderClosed == nil {
+			return miss("order_closed")
+		}
+		return required("order_closed.order_id", f.OrderClosed.OrderID)
+	case FactDeposit:
+		if f.Deposit == nil {
+			return miss("deposit")
+		}
+		if f.Deposit.AmountFen <= 0 {
+			return apperr.Invalid("deposit.amount_fen", "R-PRM-5", "a top-up adds a positive amount in fen, got %d", f.Deposit.AmountFen)
+		}
+		return required("deposit.shop_id", f.Deposit.ShopID)
+	case FactProduct:
+		if f.Product == nil {
+			return miss("product")
+		}
+		return f.Product.validate()
 	default:
 		return apperr.Invalid("type", "", "unknown fact type %q", f.Type)
 	}
@@ -296,7 +333,7 @@ func (o *Order) validate() error {
 	default:
 		return apperr.Invalid("order.presale", "R-URG-2", "presale must be empty, staged or full, not %q", o.Presale)
 	}
-	return nil
+	return o.validatePromises()
 }
 
 func notBefore(field string, at time.Time, prev time.Time, what string) error {
@@ -368,6 +405,39 @@ func ApplyToOrder(o *Order, f *Fact) error {
 		o.Invoice.IssuedAt = &at
 	case FactChatReply:
 		// nothing on the order; the engine records the response time.
+	case FactReceiptConfirmed:
+		if o.ReceiptConfirmedAt != nil {
+			return apperr.Conflict("order.receipt_confirmed", "R-PRM-2", "receipt of order %s was already confirmed at %s", o.ID, o.ReceiptConfirmedAt.Format(time.RFC3339))
+		}
+		if !o.Shipped() {
+			return apperr.Conflict("order.unshipped", "R-PRM-2", "order %s has not shipped; there is nothing to confirm receipt of", o.ID)
+		}
+		if err := notBefore("at", at, *o.ShippedAt, "the shipment"); err != nil {
+			return err
+		}
+		if o.SignedAt != nil {
+			if err := notBefore("at", at, *o.SignedAt, "the signing for the parcel"); err != nil {
+				return err
+			}
+		}
+		o.ReceiptConfirmedAt = &at
+	case FactOrderClosed:
+		if o.ClosedAt != nil {
+			return apperr.Conflict("order.closed", "R-PRM-5", "order %s already closed at %s", o.ID, o.ClosedAt.Format(time.RFC3339))
+		}
+		// An order closes after what happened on it: receipt confirmed,
+		// signed for, shipped (a refunded order may close unshipped).
+		for _, prev := range []struct {
+			t    *time.Time
+			what string
+		}{{o.ReceiptConfirmedAt, "the confirmation of receipt"}, {o.SignedAt, "the signing for the parcel"}, {o.ShippedAt, "the shipment"}} {
+			if prev.t != nil {
+				if err := notBefore("at", at, *prev.t, prev.what); err != nil {
+					return err
+				}
+			}
+		}
+		o.ClosedAt = &at
 	default:
 		return apperr.Invalid("type", "", "fact type %q is not an order fact", f.Type)
 	}

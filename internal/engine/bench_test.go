@@ -320,3 +320,57 @@ func BenchmarkTimerSweep(b *testing.B) {
 	b.ReportMetric(float64(fired)/b.Elapsed().Seconds(), "timers/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(fired), "cpu-µs/timer")
 }
+
+// BenchmarkScorecardRead reads a Taote shop's whole scorecard (liability
+// rate against the industry, takeover, dispute rate, response time, gold
+// periods) after 10,000 and after 1,000,000 orders of history spread over a
+// year, ingested through the engine. The read sums per-day counters, so its
+// cost depends on the days in its windows, not on the orders: compare the
+// two ns/op.
+//
+//	go test ./internal/engine -run '^$' -bench ScorecardRead -benchtime 2000x -count 3
+func BenchmarkScorecardRead(b *testing.B) {
+	for _, n := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("orders=%d", n), func(b *testing.B) {
+			asOf := time.Date(2023, 12, 31, 12, 0, 0, 0, time.UTC)
+			e, _, _ := benchEngine(b, asOf)
+			ctx := context.Background()
+			start := asOf.Add(-365 * 24 * time.Hour)
+			shop := commerce.Fact{ID: "shop-s", Type: commerce.FactShop, At: start.Add(-time.Hour), Shop: &commerce.Shop{ID: "s", Platform: commerce.Taote,
+				Industry: "apparel", MainAccount: "s_main", ShipFromRegion: "zhejiang"}}
+			benchIngest(b, e, []commerce.Fact{shop})
+			step := 365 * 24 * time.Hour / time.Duration(n)
+			batch := make([]commerce.Fact, 0, 1000)
+			for i := range n {
+				paid := start.Add(time.Duration(i) * step)
+				id := "o" + strconv.Itoa(i)
+				batch = append(batch, testkit.OrderFact(id, "s", "b"+strconv.Itoa(i%5000), paid, paid.Add(48*time.Hour)))
+				if len(batch) == cap(batch) || i == n-1 {
+					benchIngest(b, e, batch)
+					batch = batch[:0]
+				}
+			}
+			c, err := e.Scorecard(ctx, "s", asOf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// The window: the 30 business days ending with asOf's (12-02 00:00 Beijing on).
+			from := time.Date(2023, 12, 2, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+			want := 0
+			for i := range n {
+				if !start.Add(time.Duration(i) * step).Before(from) {
+					want++
+				}
+			}
+			if c.Liability.Orders != want {
+				b.Fatalf("window orders %d, want %d", c.Liability.Orders, want)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := e.Scorecard(ctx, "s", asOf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"aftersale/internal/judgment"
 	"aftersale/internal/notify"
 	"aftersale/internal/policy"
+	"aftersale/internal/scorecard"
 	"aftersale/internal/store"
 	"aftersale/internal/task"
 )
@@ -220,9 +221,16 @@ func (e *Engine) FinishComplaint(ctx context.Context, agent task.Actor, complain
 		if c.Finished() {
 			return apperr.Conflict("complaint.finished", "", "complaint %s is already %s", c.ID, c.Status)
 		}
+		before := *c
 		now := x.now
 		c.Status, c.FinishedAt = status, &now
 		if err := x.tx.PutComplaint(ctx, c); err != nil {
+			return err
+		}
+		if err := x.complaintEvent(ctx, c, agent, "complaint_"+status, ""); err != nil {
+			return err
+		}
+		if err := x.complaintChanged(ctx, &before, *c); err != nil {
 			return err
 		}
 		if status == judgment.ComplaintUpheld && c.Kind == judgment.ComplaintInvoice {
@@ -230,23 +238,7 @@ func (e *Engine) FinishComplaint(ctx context.Context, agent task.Actor, complain
 				return err
 			}
 		}
-		if c.TaskID == "" {
-			return nil
-		}
-		t, err := x.tx.Task(ctx, c.TaskID)
-		if err != nil {
-			return err
-		}
-		if !t.State.Open() {
-			return nil
-		}
-		o, err := x.order(ctx, "order_id", t.OrderID)
-		if err != nil {
-			return err
-		}
-		_, err = x.act(ctx, t, o, task.Command{Action: task.ActComplaintFinished, Actor: systemActor("complaint"), TaskID: t.ID,
-			Reason: "complaint " + c.ID + " " + status})
-		return err
+		return x.complaintFinishedTask(ctx, c)
 	})
 	return c, err
 }
@@ -331,19 +323,14 @@ func (x *txn) recordResponse(ctx context.Context, o *commerce.Order, shop *comme
 		return err
 	}
 	day := r.BusinessDay(f.At)
-	if _, err := x.tx.IncrCounter(ctx, ResponseCounterKey(shop.ID, day, "ms"), ms); err != nil {
+	if err := x.count(ctx, shop, day, scorecard.MetricResponseMS, ms); err != nil {
 		return err
 	}
-	if _, err := x.tx.IncrCounter(ctx, ResponseCounterKey(shop.ID, day, "n"), 1); err != nil {
+	if err := x.count(ctx, shop, day, scorecard.MetricResponses, 1); err != nil {
 		return err
 	}
 	return x.orderEvent(ctx, o, task.Actor{Role: task.RoleShopMain, ID: shop.MainAccount}, "chat_replied", "R-URG-4", r.Version,
 		map[string]any{"response_ms": ms, "response": time.Duration(ms * int64(time.Millisecond)).String()})
-}
-
-// ResponseCounterKey names a shop's per-day response-time counter ("ms" sum or "n" count).
-func ResponseCounterKey(shopID, day, what string) string {
-	return "resp:" + shopID + ":" + day + ":" + what
 }
 
 // chargeInvoicePoints charges the shop for an upheld invoice complaint when

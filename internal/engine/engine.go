@@ -6,7 +6,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"aftersale/internal/apperr"
@@ -14,6 +16,7 @@ import (
 	"aftersale/internal/commerce"
 	"aftersale/internal/id"
 	"aftersale/internal/policy"
+	"aftersale/internal/scorecard"
 	"aftersale/internal/store"
 	"aftersale/internal/task"
 )
@@ -42,6 +45,8 @@ type Engine struct {
 	onTimer func(time.Time)
 	skew    time.Duration
 	log     *slog.Logger
+	commits commitHooks
+	polSync policySync
 }
 
 // New returns an engine.
@@ -86,6 +91,16 @@ type txn struct {
 	// seen holds the fact ids of a batch that were already recorded, read in
 	// one query (nil outside Ingest).
 	seen map[string]bool
+	// takeovers caches the shops' takeover states read or written (R-LIA-2).
+	takeovers map[string]scorecard.Takeover
+	// counts are scorecard counter increments not yet written: a batch of
+	// a thousand facts adds to a few (shop, day) counters, written once
+	// before the transaction commits or before a counter is read.
+	counts map[string]int64
+	// openTasks holds the open tasks of a batch's orders, read in one query
+	// and kept in step with the transaction's task writes (nil outside
+	// Ingest; an order missing from it was not read).
+	openTasks map[string][]task.Task
 }
 
 // loadOrder reads an order through the transaction's cache.
@@ -129,11 +144,14 @@ func (x *txn) factSeen(ctx context.Context, id string) (bool, error) {
 	return x.tx.FactSeen(ctx, id)
 }
 
-// prefetch reads, in two queries, which of a batch's fact ids were seen and
-// the orders its facts refer to, instead of two reads per fact.
+// prefetch reads, in three queries, the orders a batch's facts refer to,
+// which of its fact ids were seen, and the open tasks of the orders whose
+// facts may move tasks, instead of reads per fact. The orders are read (and,
+// with several writers, locked) first, so a concurrent batch holding them
+// has committed its facts before this one reads which were seen.
 func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact) error {
 	ids := make([]string, 0, len(facts))
-	var oids []string
+	var oids, moving []string
 	for i := range facts {
 		f := &facts[i]
 		if f.ID != "" {
@@ -141,13 +159,60 @@ func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact) error {
 		}
 		if oid := f.OrderID(); oid != "" {
 			oids = append(oids, oid)
+			if movesTasks(f) {
+				moving = append(moving, oid)
+			}
 		}
+	}
+	if err := x.prefetchOrders(ctx, oids); err != nil {
+		return err
 	}
 	seen, err := x.tx.FactsSeen(ctx, ids)
 	if err != nil {
 		return err
 	}
 	x.seen = seen
+	ts, err := x.tx.OpenTasksOfOrders(ctx, moving)
+	if err != nil {
+		return err
+	}
+	x.openTasks = make(map[string][]task.Task, len(moving))
+	for _, id := range moving {
+		x.openTasks[id] = nil
+	}
+	for i := range ts {
+		x.openTasks[ts[i].OrderID] = append(x.openTasks[ts[i].OrderID], ts[i])
+	}
+	return nil
+}
+
+// prefetchShops reads the shops of tasks into the transaction's cache in one query.
+func (x *txn) prefetchShops(ctx context.Context, ts []task.Task) error {
+	var ids []string
+	for i := range ts {
+		if _, ok := x.shops[ts[i].ShopID]; !ok && !slices.Contains(ids, ts[i].ShopID) {
+			ids = append(ids, ts[i].ShopID)
+		}
+	}
+	shops, err := x.tx.ShopsByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	if x.shops == nil {
+		x.shops = make(map[string]*commerce.Shop, len(shops))
+	}
+	for i := range shops {
+		x.shops[shops[i].ID] = &shops[i]
+	}
+	return nil
+}
+
+// prefetchOrders reads orders into the transaction's cache in one query
+// (with several writers, locking them).
+func (x *txn) prefetchOrders(ctx context.Context, oids []string) error {
+	if len(oids) == 0 {
+		return nil
+	}
 	os, err := x.tx.OrdersByID(ctx, oids)
 	if err != nil {
 		return err
@@ -164,6 +229,31 @@ func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact) error {
 	return nil
 }
 
+// noteTask keeps the batch's open tasks in step with a task just written.
+func (x *txn) noteTask(t *task.Task) {
+	list, ok := x.openTasks[t.OrderID]
+	if !ok {
+		return
+	}
+	list = slices.DeleteFunc(slices.Clone(list), func(o task.Task) bool { return o.ID == t.ID })
+	if t.State.Open() {
+		list = append(list, *t)
+	}
+	x.openTasks[t.OrderID] = list
+}
+
+// retry runs an update again when it lost a race with a concurrent
+// transaction (store.ErrRetry: nothing of it was committed), a few times.
+func retry(run func() error) error {
+	var err error
+	for range 4 {
+		if err = run(); !errors.Is(err, store.ErrRetry) {
+			return err
+		}
+	}
+	return err
+}
+
 func (e *Engine) update(ctx context.Context, fn func(*txn) error) error {
 	var earliest time.Time
 	err := e.st.Update(ctx, func(tx store.Tx) error {
@@ -171,11 +261,17 @@ func (e *Engine) update(ctx context.Context, fn func(*txn) error) error {
 		if err := fn(x); err != nil {
 			return err
 		}
+		if err := x.flushCounts(ctx); err != nil {
+			return err
+		}
 		earliest = x.earliest
 		return nil
 	})
 	if err == nil && !earliest.IsZero() && e.onTimer != nil {
 		e.onTimer(earliest)
+	}
+	if err == nil {
+		e.commits.run()
 	}
 	return err
 }

@@ -3,10 +3,14 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"aftersale/internal/apperr"
 	"aftersale/internal/commerce"
+	"aftersale/internal/policy"
 	"aftersale/internal/store"
 	"aftersale/internal/task"
 )
@@ -29,30 +33,50 @@ type FactResult struct {
 // fact is accepted, answered as a duplicate (its id was seen before, in this
 // batch or earlier), or refused with an error that names the field and rule;
 // a refused fact changes nothing. A system error aborts the whole batch.
+//
+// Two replicas ingesting the same fact at once: the second to record it
+// learns from the store that the first committed it (store.ErrRace), and
+// the whole batch runs again, now answering that fact as a duplicate.
 func (e *Engine) Ingest(ctx context.Context, facts []commerce.Fact) ([]FactResult, error) {
-	res := make([]FactResult, len(facts))
-	err := e.update(ctx, func(x *txn) error {
-		if len(facts) > 1 {
-			if err := x.prefetch(ctx, facts); err != nil {
-				return err
-			}
+	for attempt := 1; ; attempt++ {
+		res, err := e.ingestOnce(ctx, facts)
+		if errors.Is(err, store.ErrRace) && attempt < maxRaceAttempts {
+			continue
 		}
-		for i := range facts {
-			f := &facts[i]
-			res[i] = FactResult{ID: f.ID, Status: FactAccepted}
-			err := x.ingest(ctx, f)
-			switch {
-			case err == errDuplicate:
-				res[i].Status = FactDuplicate
-			case err != nil:
-				ae, ok := apperr.As(err)
-				if !ok || !apperr.IsApp(err) {
+		return res, err
+	}
+}
+
+// maxRaceAttempts bounds the runs of a batch that loses races: a run after a
+// lost race sees the winner's facts, so a second run normally settles it.
+const maxRaceAttempts = 5
+
+func (e *Engine) ingestOnce(ctx context.Context, facts []commerce.Fact) ([]FactResult, error) {
+	res := make([]FactResult, len(facts))
+	err := retry(func() error {
+		return e.update(ctx, func(x *txn) error {
+			if len(facts) > 1 {
+				if err := x.prefetch(ctx, facts); err != nil {
 					return err
 				}
-				res[i].Status, res[i].Error = FactRefused, ae
 			}
-		}
-		return nil
+			for i := range facts {
+				f := &facts[i]
+				res[i] = FactResult{ID: f.ID, Status: FactAccepted}
+				err := x.ingest(ctx, f)
+				switch {
+				case err == errDuplicate:
+					res[i].Status = FactDuplicate
+				case err != nil:
+					ae, ok := apperr.As(err)
+					if !ok || !apperr.IsApp(err) {
+						return err
+					}
+					res[i].Status, res[i].Error = FactRefused, ae
+				}
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -92,6 +116,10 @@ func (x *txn) ingest(ctx context.Context, f *commerce.Fact) error {
 		apply, err = x.presenceFact(ctx, f)
 	case commerce.FactOrder:
 		apply, err = x.orderFact(ctx, f)
+	case commerce.FactDeposit:
+		apply, err = x.depositFact(ctx, f)
+	case commerce.FactProduct:
+		apply, err = x.productFact(ctx, f)
 	default:
 		apply, err = x.orderUpdateFact(ctx, f)
 	}
@@ -105,8 +133,14 @@ func (x *txn) ingest(ctx context.Context, f *commerce.Fact) error {
 	if err != nil {
 		return err
 	}
-	if _, err = x.tx.RecordFact(ctx, f.ID, f.Type, f.At, payload); err != nil {
+	dup, err := x.tx.RecordFact(ctx, f.ID, f.Type, f.At, payload)
+	if err != nil {
 		return err
+	}
+	if dup && f.ID != "" {
+		// Another transaction (another replica) recorded it after this one
+		// read it as new: what was just applied must not commit.
+		return fmt.Errorf("fact %q: %w", f.ID, store.ErrRace)
 	}
 	if x.seen != nil {
 		x.seen[f.ID] = true
@@ -147,6 +181,9 @@ func (x *txn) shopFact(ctx context.Context, f *commerce.Fact) (func() error, err
 	}
 	return func() error {
 		if err := x.tx.PutShop(ctx, &s); err != nil {
+			return err
+		}
+		if err := x.countShop(ctx, old, &s); err != nil {
 			return err
 		}
 		delete(x.shops, s.ID)
@@ -191,7 +228,8 @@ func (x *txn) presenceFact(ctx context.Context, f *commerce.Fact) (func() error,
 
 func (x *txn) orderFact(ctx context.Context, f *commerce.Fact) (func() error, error) {
 	o := *f.Order
-	if _, err := x.shop(ctx, o.ShopID); err != nil {
+	shop, err := x.shop(ctx, o.ShopID)
+	if err != nil {
 		if apperr.CodeOf(err) == apperr.ENOTFOUND {
 			return nil, apperr.NotFound("order.shop_id", "no shop %q", o.ShopID)
 		}
@@ -209,7 +247,35 @@ func (x *txn) orderFact(ctx context.Context, f *commerce.Fact) (func() error, er
 	// projection fields are never taken from the fact
 	o.DelayReport, o.ShippedAt, o.Carrier, o.TrackingNo, o.LastTrackingAt, o.TrackingStatus = nil, nil, "", "", nil, ""
 	o.SignedAt, o.RefundedFen, o.RefundedAt, o.UrgedAt, o.UrgeCount, o.ChatCardAt, o.Complaints, o.Invoice = nil, 0, nil, nil, 0, nil, 0, nil
-	return func() error { return x.putOrder(ctx, &o) }, nil
+	o.TakenOverAt = nil
+	o.ReceiptConfirmedAt, o.ClosedAt, o.TimeCompensated = nil, nil, ""
+	var pr *policy.RuleSet
+	if len(o.Promises) > 0 {
+		if pr, err = x.rules(shop.Platform, o.PaidAt); err != nil {
+			return nil, err
+		}
+		if err := checkPromises(&o, pr); err != nil {
+			return nil, err
+		}
+	}
+	products, err := x.orderProducts(ctx, &o)
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		if err := x.putOrder(ctx, &o); err != nil {
+			return err
+		}
+		if pr != nil {
+			if err := x.setTimePromise(ctx, &o, pr); err != nil {
+				return err
+			}
+		}
+		if err := products(); err != nil {
+			return err
+		}
+		return x.orderCreated(ctx, &o, shop)
+	}, nil
 }
 
 // orderUpdateFact applies facts about an existing order and the task
@@ -260,8 +326,22 @@ func (x *txn) orderUpdateFact(ctx context.Context, f *commerce.Fact) (func() err
 		if err := x.putOrder(ctx, next); err != nil {
 			return err
 		}
+		if err := x.promiseFact(ctx, next, f); err != nil {
+			return err
+		}
 		return x.factConsequences(ctx, next, f)
 	}, nil
+}
+
+// movesTasks reports whether a fact may move tasks (see factConsequences).
+func movesTasks(f *commerce.Fact) bool {
+	switch f.Type {
+	case commerce.FactShipment, commerce.FactRefund, commerce.FactInvoiceIssued:
+		return true
+	case commerce.FactTracking:
+		return f.Tracking != nil && f.Tracking.Status == commerce.TrackingSigned
+	}
+	return false
 }
 
 // factConsequences runs the task transitions a fact causes: shipping or a
@@ -291,10 +371,16 @@ func (x *txn) factConsequences(ctx context.Context, o *commerce.Order, f *commer
 	if len(hits) == 0 {
 		return nil
 	}
-	// One read of the order's tasks, instead of one per task type the fact may touch.
-	ts, err := x.tx.Tasks(ctx, store.TaskFilter{OrderID: o.ID})
-	if err != nil {
-		return err
+	// One read of the order's tasks, instead of one per task type the fact
+	// may touch; none in a batch, which read them with its orders.
+	ts, ok := x.openTasks[o.ID]
+	if ok {
+		ts = slices.Clone(ts)
+	} else {
+		var err error
+		if ts, err = x.tx.Tasks(ctx, store.TaskFilter{OrderID: o.ID}); err != nil {
+			return err
+		}
 	}
 	for _, h := range hits {
 		for i := range ts {

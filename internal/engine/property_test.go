@@ -603,7 +603,14 @@ func (w *propWorld) snapshot(desc string) (newEvents, newOut int) {
 	for _, tm := range timers {
 		t, isTask := w.tasks[tm.Subject]
 		if !isTask {
-			if !strings.HasPrefix(tm.Kind, "invoice_") {
+			switch {
+			case strings.HasPrefix(tm.Kind, "invoice_"):
+			case tm.Kind == engine.TimerLiability && strings.HasPrefix(tm.Subject, "shop:"):
+				// R-LIA-1: a shop's window re-evaluation, due at the next business midnight.
+				if l := tm.DueAt.In(beijing); !tm.DueAt.After(w.now()) || l.Hour() != 0 || l.Minute() != 0 || l.Second() != 0 {
+					w.fail("(c) shop timer %s/%s due %s: want a business midnight after now", tm.Subject, tm.Kind, tm.DueAt)
+				}
+			default:
 				w.fail("(c) timer %s/%s has no task", tm.Subject, tm.Kind)
 			}
 			continue
@@ -644,7 +651,7 @@ func (w *propWorld) snapshot(desc string) (newEvents, newOut int) {
 	}
 	// invoice timers must not outlive the invoice (checked lazily: only subjects with timers)
 	for _, tm := range timers {
-		if _, isTask := w.tasks[tm.Subject]; isTask {
+		if _, isTask := w.tasks[tm.Subject]; isTask || tm.Kind == engine.TimerLiability {
 			continue
 		}
 		b, _ := w.orderState(tm.Subject)

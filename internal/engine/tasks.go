@@ -40,6 +40,9 @@ func (x *txn) input(ctx context.Context, t *task.Task, o *commerce.Order, cmd ta
 		}
 		in.Account = acc
 	}
+	if err := x.evidenceInput(ctx, in); err != nil {
+		return nil, err
+	}
 	return in, nil
 }
 
@@ -60,7 +63,11 @@ func (x *txn) act(ctx context.Context, t *task.Task, o *commerce.Order, cmd task
 	if err != nil {
 		return nil, err
 	}
-	return x.persist(ctx, in, &d, o)
+	next, err := x.persist(ctx, in, &d, o)
+	if err != nil {
+		return nil, err
+	}
+	return x.evidenceDefault(ctx, next, o)
 }
 
 // create runs a creation command and writes the new task.
@@ -114,6 +121,9 @@ func (x *txn) write(ctx context.Context, in *task.Input, d *task.Decision, o *co
 		}
 		evs = append(evs, more...)
 	}
+	if err := x.writeEvidence(ctx, d); err != nil {
+		return nil, err
+	}
 	if created {
 		if err := x.tx.InsertTask(ctx, t); err != nil {
 			return nil, err
@@ -121,14 +131,24 @@ func (x *txn) write(ctx context.Context, in *task.Input, d *task.Decision, o *co
 	} else if err := x.tx.UpdateTask(ctx, t); err != nil {
 		return nil, err
 	}
+	x.noteTask(t)
 	if err := x.tx.AppendEvents(ctx, evs); err != nil {
 		return nil, err
 	}
 	// Only the current state's timers run (they are started on entering it),
-	// so leaving a state stops all of the task's timers in one delete.
-	if len(d.Stop) > 0 {
+	// so leaving a state stops all of the task's timers in one delete. Within
+	// a state a decision stops only the kinds it names (a second round of
+	// evidence provided, R-EVD-4).
+	switch {
+	case len(d.Stop) > 0 && (created || in.Task.State != t.State):
 		if err := x.tx.StopTimers(ctx, t.ID); err != nil {
 			return nil, err
+		}
+	case len(d.Stop) > 0:
+		for _, k := range d.Stop {
+			if err := x.tx.StopTimer(ctx, t.ID, k); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, tm := range d.Start {
@@ -142,7 +162,7 @@ func (x *txn) write(ctx context.Context, in *task.Input, d *task.Decision, o *co
 
 func (x *txn) effect(ctx context.Context, eff task.Effect, t *task.Task, o *commerce.Order, in *task.Input) ([]task.Event, error) {
 	r := in.Rules
-	if o == nil && (eff == task.EffNotifyCreated || eff == task.EffFileComplaint) {
+	if o == nil && (eff == task.EffNotifyCreated || eff == task.EffFileComplaint || eff == task.EffOpenRemedy) {
 		var err error
 		if o, err = x.order(ctx, "order_id", t.OrderID); err != nil {
 			return nil, err
@@ -157,6 +177,8 @@ func (x *txn) effect(ctx context.Context, eff task.Effect, t *task.Task, o *comm
 		return x.fileComplaintFor(ctx, t, o, r)
 	case task.EffJudgment:
 		return x.judgmentEffects(ctx, t, in.Cmd.Judgment, r)
+	case task.EffOpenRemedy:
+		return x.openRemedy(ctx, t, o, r)
 	}
 	return nil, nil
 }
@@ -296,11 +318,18 @@ func ReminderCounterKey(accountID, day string) string { return "remind:" + accou
 // with a shop+agent event on the order's history.
 func (x *txn) judgmentEffects(ctx context.Context, t *task.Task, j *task.Judgment, r *policy.RuleSet) ([]task.Event, error) {
 	day := r.BusinessDay(x.now)
-	if _, err := x.tx.IncrCounter(ctx, scorecard.CounterKey(t.ShopID, day, scorecard.MetricJudged), 1); err != nil {
+	shop, err := x.shop(ctx, t.ShopID)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.count(ctx, shop, day, scorecard.MetricJudged, 1); err != nil {
 		return nil, err
 	}
 	if j.Liable {
-		if _, err := x.tx.IncrCounter(ctx, scorecard.CounterKey(t.ShopID, day, scorecard.MetricLiableDisputes), 1); err != nil {
+		if err := x.count(ctx, shop, day, scorecard.MetricLiableDisputes, 1); err != nil {
+			return nil, err
+		}
+		if _, err := x.evaluateLiability(ctx, shop, "judgment"); err != nil {
 			return nil, err
 		}
 	}

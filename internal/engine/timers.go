@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"aftersale/internal/apperr"
@@ -16,6 +15,8 @@ type FireResult struct {
 	Fired   int           `json:"fired"`
 	Skipped int           `json:"skipped"` // the lifecycle no longer took the timeout (recorded, not an error)
 	MaxLate time.Duration `json:"max_late_ns"`
+	// Lateness is each fired timer's lateness, in firing order (for metrics).
+	Lateness []time.Duration `json:"-"`
 }
 
 // FireDue fires up to limit timers due at or before now, in due order, in one
@@ -24,61 +25,95 @@ type FireResult struct {
 // effects, so nothing fires twice.
 func (e *Engine) FireDue(ctx context.Context, now time.Time, limit int) (FireResult, error) {
 	var res FireResult
-	err := e.update(ctx, func(x *txn) error {
-		x.now = now
-		res = FireResult{}
-		due, err := x.tx.ClaimDue(ctx, now, limit)
-		if err != nil {
-			return err
-		}
-		// One read for the batch's tasks instead of one per timer; a task
-		// whose two timers fire in one batch is seen as the first left it.
-		var ids []string
-		for _, tm := range due {
-			if !isOrderTimer(tm) {
-				ids = append(ids, tm.Subject)
-			}
-		}
-		loaded, err := x.tx.TasksByID(ctx, ids)
-		if err != nil {
-			return err
-		}
-		tasks := make(map[string]*task.Task, len(loaded))
-		for i := range loaded {
-			tasks[loaded[i].ID] = &loaded[i]
-		}
-		firings := make([]task.Firing, 0, len(due))
-		for _, tm := range due {
-			late := now.Sub(tm.DueAt)
-			firings = append(firings, task.Firing{Subject: tm.Subject, Kind: tm.Kind, DueAt: tm.DueAt, FiredAt: now, Late: late})
-			if late > res.MaxLate {
-				res.MaxLate = late
-			}
-			err := x.fire(ctx, tm, tasks)
-			switch {
-			case err == nil:
-				res.Fired++
-			case apperr.IsApp(err):
-				res.Skipped++
-				e.log.Warn("timer not taken", "subject", tm.Subject, "kind", tm.Kind, "err", err)
-			default:
+	err := retry(func() error {
+		return e.update(ctx, func(x *txn) error {
+			x.now = now
+			res = FireResult{}
+			due, err := x.tx.ClaimDue(ctx, now, limit)
+			if err != nil {
 				return err
 			}
-		}
-		if len(firings) == 0 {
-			return nil
-		}
-		return x.tx.RecordFirings(ctx, firings)
+			// One read for the batch's tasks instead of one per timer; a task
+			// whose two timers fire in one batch is seen as the first left it.
+			var ids []string
+			for _, tm := range due {
+				if !isOrderTimer(tm) && !isShopTimer(tm) && !isQuestionTimer(tm) {
+					ids = append(ids, tm.Subject)
+				}
+			}
+			loaded, err := x.tx.TasksByID(ctx, ids)
+			if err != nil {
+				return err
+			}
+			tasks := make(map[string]*task.Task, len(loaded))
+			var oids []string
+			for i := range loaded {
+				tasks[loaded[i].ID] = &loaded[i]
+				if complainsOnTimeout(loaded[i].Type) {
+					oids = append(oids, loaded[i].OrderID)
+				}
+			}
+			// The orders a timeout files a complaint on, and the tasks' shops,
+			// in one read each too.
+			if err := x.prefetchOrders(ctx, oids); err != nil {
+				return err
+			}
+			if err := x.prefetchShops(ctx, loaded); err != nil {
+				return err
+			}
+			firings := make([]task.Firing, 0, len(due))
+			for _, tm := range due {
+				late := now.Sub(tm.DueAt)
+				firings = append(firings, task.Firing{Subject: tm.Subject, Kind: tm.Kind, DueAt: tm.DueAt, FiredAt: now, Late: late})
+				res.Lateness = append(res.Lateness, late)
+				if late > res.MaxLate {
+					res.MaxLate = late
+				}
+				err := x.fire(ctx, tm, tasks)
+				switch {
+				case err == nil:
+					res.Fired++
+				case apperr.IsApp(err):
+					res.Skipped++
+					e.log.Warn("timer not taken", "subject", tm.Subject, "kind", tm.Kind, "err", err)
+				default:
+					return err
+				}
+			}
+			if len(firings) == 0 {
+				return nil
+			}
+			return x.tx.RecordFirings(ctx, firings)
+		})
 	})
 	return res, err
 }
 
-// isOrderTimer tells the order-level timers (invoice deadlines) from task timers.
-func isOrderTimer(tm task.Timer) bool { return strings.HasPrefix(tm.Kind, "invoice_") }
+// orderTimers handle the order-level timers (subject: the order id) by
+// kind: the invoice deadlines (R-INV-2) and the time promise (R-PRM-1).
+// Every other timer is a task's, run by its lifecycle.
+var orderTimers = map[string]func(x *txn, ctx context.Context, tm task.Timer) error{
+	TimerInvoiceFirst:  (*txn).invoiceDeadline,
+	TimerInvoiceSecond: (*txn).invoiceDeadline,
+	TimerTimePromise:   (*txn).timePromiseFired,
+}
+
+// isOrderTimer tells the order-level timers from task timers.
+func isOrderTimer(tm task.Timer) bool { _, ok := orderTimers[tm.Kind]; return ok }
+
+// complainsOnTimeout tells the task types whose timeout files a complaint on
+// the order (R-SLA-3, R-INV-4), so a sweep reads their orders in one query.
+func complainsOnTimeout(t task.Type) bool { return t == task.UrgeShipment || t == task.UrgeInvoice }
 
 func (x *txn) fire(ctx context.Context, tm task.Timer, tasks map[string]*task.Task) error {
-	if isOrderTimer(tm) {
-		return x.invoiceDeadline(ctx, tm)
+	if h, ok := orderTimers[tm.Kind]; ok {
+		return h(x, ctx, tm)
+	}
+	if isShopTimer(tm) {
+		return x.liabilityTimer(ctx, tm)
+	}
+	if isQuestionTimer(tm) {
+		return x.questionDeadline(ctx, tm)
 	}
 	t, ok := tasks[tm.Subject]
 	if !ok {

@@ -9,6 +9,7 @@ import (
 	"aftersale/internal/engine"
 	"aftersale/internal/judgment"
 	"aftersale/internal/notify"
+	"aftersale/internal/scorecard"
 	"aftersale/internal/store"
 	"aftersale/internal/task"
 	"aftersale/internal/testkit"
@@ -294,13 +295,13 @@ func TestUrge_R_URG_4_KeepContacting(t *testing.T) {
 	// the seller answers 30 minutes later, after Beijing midnight (UTC still 08-01)
 	env.Advance(30 * time.Minute)
 	env.MustIngest(commerce.Fact{ID: "reply1", Type: commerce.FactChatReply, ChatReply: &commerce.ChatReplyFact{OrderID: "o1"}})
-	if ms := counter(env, engine.ResponseCounterKey("tb", "2023-08-02", "ms")); ms != (30 * time.Minute).Milliseconds() {
+	if ms := counter(env, scorecard.CounterKey("tb", "2023-08-02", scorecard.MetricResponseMS)); ms != (30 * time.Minute).Milliseconds() {
 		t.Fatalf("response ms %d, want %d", ms, (30 * time.Minute).Milliseconds())
 	}
-	if n := counter(env, engine.ResponseCounterKey("tb", "2023-08-02", "n")); n != 1 {
+	if n := counter(env, scorecard.CounterKey("tb", "2023-08-02", scorecard.MetricResponses)); n != 1 {
 		t.Fatalf("response count %d, want 1", n)
 	}
-	if n := counter(env, engine.ResponseCounterKey("tb", "2023-08-01", "n")); n != 0 {
+	if n := counter(env, scorecard.CounterKey("tb", "2023-08-01", scorecard.MetricResponses)); n != 0 {
 		t.Fatalf("counted on the UTC day")
 	}
 	// no card waiting: a second reply is refused and counts nothing
@@ -308,7 +309,7 @@ func TestUrge_R_URG_4_KeepContacting(t *testing.T) {
 	if res[0].Status != engine.FactRefused || res[0].Error.Reason != "chat_reply.no_card" {
 		t.Fatalf("second reply: %+v", res[0])
 	}
-	if n := counter(env, engine.ResponseCounterKey("tb", "2023-08-02", "n")); n != 1 {
+	if n := counter(env, scorecard.CounterKey("tb", "2023-08-02", scorecard.MetricResponses)); n != 1 {
 		t.Fatalf("response count %d after a refused reply", n)
 	}
 	if n := len(env.Tasks(store.TaskFilter{})); n != 0 {

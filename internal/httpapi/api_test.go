@@ -275,9 +275,9 @@ func TestGetTask_R_MSG_2_Visibility(t *testing.T) {
 			t.Errorf("viewer %q sees %s, want %s", v, got, w)
 		}
 	}
-	// viewers outside the task
-	e.wantProblem(e.get("/v1/tasks/"+tk.ID+"?viewer=buyer:someone"), http.StatusForbidden, "not_your_order", "", "viewer")
-	e.wantProblem(e.get("/v1/tasks/"+tk.ID+"?viewer=shop_main:other_main"), http.StatusForbidden, "not_your_shop", "", "viewer")
+	// viewers outside the task: another tenant's task is 404 like an unknown one (ids do not leak)
+	e.wantProblem(e.get("/v1/tasks/"+tk.ID+"?viewer=buyer:someone"), http.StatusNotFound, "not_found", "", "id")
+	e.wantProblem(e.get("/v1/tasks/"+tk.ID+"?viewer=shop_main:other_main"), http.StatusNotFound, "not_found", "", "id")
 	e.wantProblem(e.get("/v1/tasks/"+tk.ID+"?viewer=king:x"), http.StatusUnprocessableEntity, "invalid", "", "viewer")
 	e.wantProblem(e.get("/v1/tasks/"+tk.ID+"?viewer=shop_sub:tb_main"), http.StatusForbidden, "role", "", "viewer")
 	e.wantProblem(e.get("/v1/tasks/tsk_nope"), http.StatusNotFound, "not_found", "", "id")

@@ -13,6 +13,10 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"aftersale/internal/apperr"
+	"aftersale/internal/auth"
+	"aftersale/internal/commerce"
 )
 
 // KeyRole is what an API key may do.
@@ -93,10 +97,17 @@ func GenerateSecret(role KeyRole) string {
 	return string(role) + "_" + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// principal is the authenticated caller.
+// principal is the authenticated caller: an API key (Role, KeyID) or a
+// signed-in person (Person, with their Session, and their shop Account for
+// shop roles).
 type principal struct {
 	Role  KeyRole
-	KeyID string
+	KeyID string // the API key's id, or "person:<id>" (idempotency keys are per caller)
+
+	Person  *auth.Person
+	Session *auth.Session
+	Account *commerce.Account
+	Cookie  bool // authenticated by the session cookie (unsafe methods need X-CSRF-Token)
 }
 
 type principalKey struct{}
@@ -108,15 +119,20 @@ const (
 	authNone authState = iota
 	authBad
 	authOK
+	authExpired
 )
 
 type authKey struct{}
 
-// authenticate checks the API key (Authorization: Bearer KEY, or X-API-Key)
-// against every configured key in constant time and records the caller in
-// the request context. It does not refuse: operations declare the roles they
-// need and the huma middleware (requireRole) answers 401 or 403.
-func authenticate(keys []Key, next http.Handler) http.Handler {
+type tlsKey struct{}
+
+// authenticate finds the caller: an API key (Authorization: Bearer KEY, or
+// X-API-Key) compared with every configured key in constant time; else a
+// session token (Authorization: Bearer ses_…, or the session cookie),
+// looked up by its SHA-256. It records the caller in the request context and
+// does not refuse: operations declare who may call them and the huma
+// middleware (requireRole) answers 401 or 403.
+func (s *Server) authenticate(keys []Key, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret := r.Header.Get("X-API-Key")
 		if a := r.Header.Get("Authorization"); secret == "" && a != "" {
@@ -139,9 +155,17 @@ func authenticate(keys []Key, next http.Handler) http.Handler {
 			}
 			if found >= 0 {
 				state, p = authOK, &principal{Role: keys[found].Role, KeyID: keys[found].ID()}
+			} else if strings.HasPrefix(secret, auth.TokenPrefix) {
+				state, p = s.sessionPrincipal(r, secret, false)
+			}
+		} else if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+			state, p = s.sessionPrincipal(r, c.Value, true)
+			if p == nil {
+				state = authNone // a stale cookie is no credential: public operations still answer
 			}
 		}
 		ctx := context.WithValue(r.Context(), authKey{}, state)
+		ctx = context.WithValue(ctx, tlsKey{}, r.TLS != nil)
 		if p != nil {
 			ctx = context.WithValue(ctx, principalKey{}, p)
 		}
@@ -157,8 +181,11 @@ func principalOf(ctx context.Context) *principal {
 // metaRoles is the operation metadata key listing the key roles it accepts.
 const metaRoles = "aftersale-roles"
 
-// requireRole is the huma middleware that enforces an operation's key roles:
-// 401 without a valid key, 403 with a key of another role.
+// requireRole is the huma middleware that enforces who may call an
+// operation: 401 without valid credentials; for an API key, 403 auth.role
+// when the operation does not accept its role; for a person, 403 from the
+// permission table (auth.Table, via opActions): permission.denied, or
+// permission.platform_task naming what a sub-account lacks (R-ACC-1).
 func requireRole(ctx huma.Context, next func(huma.Context)) {
 	roles, _ := ctx.Operation().Metadata[metaRoles].([]KeyRole)
 	if len(roles) == 0 {
@@ -169,13 +196,29 @@ func requireRole(ctx huma.Context, next func(huma.Context)) {
 	lang := langOf(r.Context())
 	p := principalOf(r.Context())
 	if p == nil {
-		reason, detail := "auth.missing", "send an API key: Authorization: Bearer KEY (or X-API-Key: KEY)"
-		if st, _ := r.Context().Value(authKey{}).(authState); st == authBad {
-			reason, detail = "auth.invalid", "the API key is not one this server knows"
+		reason, detail := "auth.missing", "send an API key (Authorization: Bearer KEY, or X-API-Key: KEY), a session token (Authorization: Bearer ses_…) or the session cookie; sign in with POST /v1/sessions"
+		switch st, _ := r.Context().Value(authKey{}).(authState); st {
+		case authBad:
+			reason, detail = "auth.invalid", "the API key or session token is not one this server knows"
+		case authExpired:
+			reason, detail = "auth.session_expired", "the session ended (idle or absolute lifetime); sign in again"
 		}
 		pr := newProblem(http.StatusUnauthorized, "unauthorized", reason, "", lang, detail)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="aftersale"`)
 		writeProblem(w, pr)
+		return
+	}
+	if p.Person != nil {
+		action, ok := opActions[ctx.Operation().OperationID]
+		if !ok {
+			action = auth.Action("op." + ctx.Operation().OperationID) // not in the table: refused
+		}
+		if err := auth.Check(p.Person.Role, p.Account, action); err != nil {
+			ae, _ := apperr.As(err)
+			writeProblem(w, problemFrom(ae, lang))
+			return
+		}
+		next(ctx)
 		return
 	}
 	if !slices.Contains(roles, p.Role) {

@@ -2,10 +2,15 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"aftersale/internal/apperr"
 	"aftersale/internal/commerce"
@@ -51,11 +56,26 @@ func actorOf(body *ActorBody, header string) (task.Actor, error) {
 
 // --- facts -----------------------------------------------------------------
 
+// FactsRequest is the body of POST /v1/facts.
+type FactsRequest struct {
+	Facts []commerce.Fact `json:"facts" required:"true" doc:"Up to 1000 facts, applied in order in one transaction. Each fact's id is its own idempotency key."`
+}
+
+// factsInput takes the body raw and decodes it once in ingest: huma's schema
+// pass would decode up to 1000 facts twice, and the engine validates each
+// fact anyway (refusing it alone). documentFactsBody keeps the schema in
+// the OpenAPI document.
 type factsInput struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
-	Body           struct {
-		Facts []commerce.Fact `json:"facts" required:"true" doc:"Up to 1000 facts, applied in order in one transaction. Each fact's id is its own idempotency key."`
-	}
+	RawBody        []byte `contentType:"application/json"`
+}
+
+// documentFactsBody puts FactsRequest's schema on POST /v1/facts.
+func documentFactsBody(api huma.API) {
+	op := api.OpenAPI().Paths["/v1/facts"].Post
+	op.RequestBody.Required = true
+	op.RequestBody.Content = map[string]*huma.MediaType{"application/json": {
+		Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[FactsRequest](), true, "FactsRequest")}}
 }
 
 // FactItem is the outcome of one fact.
@@ -77,11 +97,23 @@ type factsOutput struct{ Body FactsResult }
 
 func (s *Server) ingest(ctx context.Context, in *factsInput) (*factsOutput, error) {
 	lang := langOf(ctx)
-	if n := len(in.Body.Facts); n > MaxFacts {
+	var body FactsRequest
+	if err := json.Unmarshal(in.RawBody, &body); err != nil {
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) || len(in.RawBody) == 0 {
+			return nil, huma.Error400BadRequest("malformed JSON", &huma.ErrorDetail{Location: "body", Message: err.Error()})
+		}
+		return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "body", Message: err.Error()})
+	}
+	if body.Facts == nil {
+		return nil, huma.Error422UnprocessableEntity("validation failed",
+			&huma.ErrorDetail{Location: "body", Message: "expected required property facts to be present"})
+	}
+	if n := len(body.Facts); n > MaxFacts {
 		return nil, newProblem(http.StatusRequestEntityTooLarge, "invalid", "facts.too_many", "facts", lang,
 			fmt.Sprintf("%d facts in one request; the limit is %d: split the batch", n, MaxFacts))
 	}
-	res, err := s.eng.Ingest(ctx, in.Body.Facts)
+	res, err := s.eng.Ingest(ctx, body.Facts)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +133,7 @@ func (s *Server) ingest(ctx context.Context, in *factsInput) (*factsOutput, erro
 		}
 		out.Results[i] = it
 	}
+	s.metrics.ObserveFacts(out.Accepted, out.Duplicate, out.Refused)
 	return &factsOutput{Body: out}, nil
 }
 
@@ -271,6 +304,7 @@ type createTaskInput struct {
 		OrderID string            `json:"order_id" required:"true" minLength:"1"`
 		Details map[string]string `json:"details,omitempty" doc:"The buyer's request details (reason, text)."`
 		Actor   *ActorBody        `json:"actor,omitempty" doc:"The buyer; an agent or system for a collaborative task (R-COL-1)."`
+		Refund  *RefundBody       `json:"refund,omitempty" doc:"presale_deposit_refund, return_refund, postage_refund and exchange: the refund reason and the remedy asked (R-EVD-5, R-EVD-3)."`
 	}
 }
 
@@ -281,7 +315,8 @@ func (s *Server) createTask(ctx context.Context, in *createTaskInput) (*taskOutp
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.eng.CreateTask(ctx, task.Command{Actor: a, OrderID: in.Body.OrderID, Type: task.Type(in.Body.Type), Details: in.Body.Details})
+	t, err := s.eng.CreateTask(ctx, task.Command{Actor: a, OrderID: in.Body.OrderID, Type: task.Type(in.Body.Type), Details: in.Body.Details,
+		Refund: in.Body.Refund.task()})
 	if err != nil {
 		return nil, err
 	}
@@ -301,28 +336,38 @@ type actInput struct {
 	Actor          string `header:"X-Actor" doc:"Who acts, as role:id, when the body has no actor."`
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
 	Body           struct {
-		Action   string         `json:"action" required:"true" doc:"reply, propose_plan, refuse, perform, message_agent, collab_agreed, collab_not_agreed, collab_unreachable, accept_plan, reject_plan, resolve, judge, agent_note."`
+		Action   string         `json:"action" required:"true" doc:"reply, propose_plan, refuse, perform, message_agent, collab_agreed, collab_not_agreed, collab_unreachable, accept_plan, reject_plan, resolve, judge, agent_note, provide_evidence, request_evidence, mark_evidence."`
 		Actor    *ActorBody     `json:"actor,omitempty" doc:"buyer, shop_main, shop_sub or agent."`
 		Reply    *ReplyBody     `json:"reply,omitempty"`
 		Outcome  string         `json:"outcome,omitempty" doc:"resolve: how the agent closed the task."`
 		Text     string         `json:"text,omitempty" doc:"The reply, message or note text."`
 		Judgment *task.Judgment `json:"judgment,omitempty" doc:"judge: whether the seller is liable, and forged evidence (general or serious, R-COL-6)."`
+		// Refusal evidence (R-EVD-1..4).
+		Evidence         *EvidenceBody        `json:"evidence,omitempty" doc:"refuse, provide_evidence: the evidence given. A refusal whose refund reason requires evidence (from 2022-12-27) without it is refused with evidence.required, listing example evidence (R-EVD-1)."`
+		ContinueRefusing bool                 `json:"continue_refusing,omitempty" doc:"refuse: refuse without the required evidence all the same (R-EVD-2); on the intervention that follows the platform opens the buyer's remedy and judges the seller liable (R-EVD-3)."`
+		EvidenceRequest  *EvidenceRequestBody `json:"evidence_request,omitempty" doc:"request_evidence: the second round asked (R-EVD-4)."`
+		Mark             *MarkBody            `json:"mark,omitempty" doc:"mark_evidence: an agent's finding on an item (R-EVD-3)."`
 	}
 }
 
 func (s *Server) act(ctx context.Context, in *actInput) (*taskOutput, error) {
+	act := task.Action(in.Body.Action)
+	if err := s.personMayAct(ctx, in.ID, act); err != nil {
+		return nil, err
+	}
 	a, err := actorOf(in.Body.Actor, in.Actor)
 	if err != nil {
 		return nil, err
 	}
-	act := task.Action(in.Body.Action)
 	if act == task.ActCreate {
 		return nil, apperr.Invalid("action", "", "open tasks with POST /v1/tasks")
 	}
 	if a.Role == task.RoleSystem {
 		return nil, apperr.Forbidden("role", "", "system actions come from facts and timers, not from the API")
 	}
-	cmd := task.Command{Action: act, Actor: a, TaskID: in.ID, Outcome: in.Body.Outcome, Text: in.Body.Text, Judgment: in.Body.Judgment}
+	cmd := task.Command{Action: act, Actor: a, TaskID: in.ID, Outcome: in.Body.Outcome, Text: in.Body.Text, Judgment: in.Body.Judgment,
+		Evidence: in.Body.Evidence.task(), ContinueRefusing: in.Body.ContinueRefusing, EvidenceRequest: in.Body.EvidenceRequest.task(),
+		Mark: in.Body.Mark.task()}
 	if r := in.Body.Reply; r != nil {
 		cmd.Reply = &task.Reply{Text: r.Text, ContactedAt: r.ContactedAt, Attempts: r.Attempts, Evidence: r.Evidence}
 	}
@@ -342,16 +387,64 @@ type listInput struct {
 	DueBefore time.Time `query:"due_before" doc:"Keep tasks whose deadline is before this time (RFC 3339)."`
 	Limit     int       `query:"limit" minimum:"1" maximum:"500" default:"50" doc:"Page size."`
 	Cursor    string    `query:"cursor" doc:"The next_cursor of the previous page (the last task id it returned)."`
+	Order     string    `query:"order" enum:"created,due" default:"created" doc:"created: by creation time; due: by deadline, soonest first, tasks without a deadline last (the agents' intervention queue: state=platform_intervening&order=due)."`
 	Viewer    string    `query:"viewer" doc:"Read as role:id (buyer:b1, shop_main:acc, shop_sub:acc, agent:a1). Default: agent view. A buyer sees only their tasks, a shop account only its shop's."`
 }
 
-// TaskList is a page of tasks ordered by (created_at, id).
+// TaskList is a page of tasks ordered by (created_at, id), or by deadline
+// with order=due.
 type TaskList struct {
 	Tasks      []task.Task `json:"tasks"`
 	NextCursor string      `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
 }
 
-type taskListOutput struct{ Body TaskList }
+// taskListOutput is a TaskList written as the store holds its tasks
+// (store.TaskJSONReader): a page of 50 tasks is neither decoded nor encoded
+// again, and huma writes the bytes as they are. documentTaskList gives it
+// TaskList's schema in the OpenAPI document.
+type taskListOutput struct {
+	ContentType string `header:"Content-Type"`
+	Body        []byte
+}
+
+// documentTaskList puts TaskList's schema on GET /v1/tasks's answer.
+func documentTaskList(api huma.API) {
+	r := api.OpenAPI().Paths["/v1/tasks"].Get.Responses["200"]
+	r.Content = map[string]*huma.MediaType{"application/json": {
+		Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[TaskList](), true, "TaskList")}}
+	r.Headers = nil
+}
+
+type rawTaskList struct {
+	tasks      []json.RawMessage
+	nextCursor string
+}
+
+// MarshalJSON writes the page as TaskList would be written.
+func (l rawTaskList) MarshalJSON() ([]byte, error) {
+	n := 32
+	for _, t := range l.tasks {
+		n += len(t) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"tasks":[`...)
+	for i, t := range l.tasks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, t...)
+	}
+	b = append(b, ']')
+	if l.nextCursor != "" {
+		c, err := json.Marshal(l.nextCursor)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"next_cursor":`...)
+		b = append(b, c...)
+	}
+	return append(b, '}'), nil
+}
 
 func (s *Server) listTasks(ctx context.Context, in *listInput) (*taskListOutput, error) {
 	v, err := parseViewer(in.Viewer)
@@ -369,31 +462,19 @@ func (s *Server) listTasks(ctx context.Context, in *listInput) (*taskListOutput,
 		limit = 50
 	}
 	f := store.TaskFilter{State: task.State(in.State), Type: task.Type(in.Type), ShopID: in.ShopID, BuyerID: in.BuyerID,
-		OrderID: in.OrderID, After: in.Cursor, Limit: limit + 1}
+		OrderID: in.OrderID, After: in.Cursor, Limit: limit + 1, ByDue: in.Order == "due"}
 	if !in.DueBefore.IsZero() {
 		d := in.DueBefore.UTC()
 		f.DueBefore = &d
 	}
-	var ts []task.Task
+	var ts []json.RawMessage
 	err = s.eng.Store().View(ctx, func(tx store.ReadTx) error {
-		switch {
-		case v.buyer():
-			if f.BuyerID != "" && f.BuyerID != v.ID {
-				return apperr.New(apperr.EFORBIDDEN, "viewer.scope", "buyer_id", "", "buyer %s may list only their own tasks", v.ID)
-			}
-			f.BuyerID = v.ID
-		case v.shop():
-			shopID, err := v.shopOf(ctx, tx)
-			if err != nil {
-				return err
-			}
-			if f.ShopID != "" && f.ShopID != shopID {
-				return apperr.New(apperr.EFORBIDDEN, "viewer.scope", "shop_id", "", "account %s may list only shop %s's tasks", v.ID, shopID)
-			}
-			f.ShopID = shopID
-		}
 		var err error
-		ts, err = tx.Tasks(ctx, f)
+		f, err := engine.ScopeTaskFilter(ctx, tx, engine.Viewer(v), f)
+		if err != nil {
+			return err
+		}
+		ts, err = tx.TasksJSON(ctx, f)
 		if apperr.CodeOf(err) == apperr.ENOTFOUND {
 			return apperr.Invalid("cursor", "", "unknown cursor %q: pass the next_cursor of a previous page", in.Cursor)
 		}
@@ -402,15 +483,21 @@ func (s *Server) listTasks(ctx context.Context, in *listInput) (*taskListOutput,
 	if err != nil {
 		return nil, err
 	}
-	out := TaskList{Tasks: ts}
-	if out.Tasks == nil {
-		out.Tasks = []task.Task{}
-	}
+	out := rawTaskList{tasks: ts}
 	if len(ts) > limit {
-		out.Tasks = ts[:limit]
-		out.NextCursor = ts[limit-1].ID
+		var last struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(ts[limit-1], &last); err != nil {
+			return nil, apperr.Internal(fmt.Errorf("task list cursor: %w", err))
+		}
+		out.tasks, out.nextCursor = ts[:limit], last.ID
 	}
-	return &taskListOutput{Body: out}, nil
+	b, err := out.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return &taskListOutput{ContentType: "application/json", Body: b}, nil
 }
 
 func validState(s task.State) bool {
@@ -441,44 +528,11 @@ func (s *Server) getTask(ctx context.Context, in *getTaskInput) (*taskDetailOutp
 	if err != nil {
 		return nil, err
 	}
-	var out TaskDetail
-	err = s.eng.Store().View(ctx, func(tx store.ReadTx) error {
-		t, err := tx.Task(ctx, in.ID)
-		if err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("id", "no task %q", in.ID)
-			}
-			return err
-		}
-		switch {
-		case v.buyer() && t.BuyerID != v.ID:
-			return apperr.New(apperr.EFORBIDDEN, "not_your_order", "viewer", "", "buyer %s is not the buyer of task %s", v.ID, t.ID)
-		case v.shop():
-			shopID, err := v.shopOf(ctx, tx)
-			if err != nil {
-				return err
-			}
-			if shopID != t.ShopID {
-				return apperr.New(apperr.EFORBIDDEN, "not_your_shop", "viewer", "", "account %s does not belong to shop %s", v.ID, t.ShopID)
-			}
-		}
-		evs, err := tx.Events(ctx, t.ID)
-		if err != nil {
-			return err
-		}
-		tms, err := tx.Timers(ctx, t.ID)
-		if err != nil {
-			return err
-		}
-		out = TaskDetail{Task: t, Events: v.filter(evs), Timers: tms}
-		if out.Timers == nil {
-			out.Timers = []task.Timer{}
-		}
-		return nil
-	})
+	tv, err := s.eng.ReadTask(ctx, engine.Viewer(v), in.ID)
 	if err != nil {
 		return nil, err
 	}
+	out := TaskDetail{Task: tv.Task, Events: tv.Events, Timers: tv.Timers}
 	return &taskDetailOutput{Body: out}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"aftersale/internal/auth"
 	"aftersale/internal/clock"
 	"aftersale/internal/commerce"
 	"aftersale/internal/engine"
@@ -58,6 +59,16 @@ func newAPI(t *testing.T, start time.Time, sandbox bool) *apiEnv {
 // newAPIOn is newAPI with the SQLite store wrapped by wrap (when not nil).
 func newAPIOn(t *testing.T, start time.Time, sandbox bool, wrap func(store.Store) store.Store) *apiEnv {
 	t.Helper()
+	return newAPIWith(t, start, sandbox, wrap, nil)
+}
+
+// fastHash is a cheap argon2id cost for tests (the PHC string records it).
+var fastHash = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// newAPIWith is newAPIOn with the Config adjusted by conf (when not nil).
+// Sessions run on the engine's manual clock, with a cheap password hash.
+func newAPIWith(t *testing.T, start time.Time, sandbox bool, wrap func(store.Store) store.Store, conf func(*httpapi.Config)) *apiEnv {
+	t.Helper()
 	// SQLite in a temporary directory (AFTERSALE_TEST_STORE=postgres: a fresh PostgreSQL schema)
 	raw := testkit.OpenStore(t)
 	if wrap != nil {
@@ -74,6 +85,10 @@ func newAPIOn(t *testing.T, start time.Time, sandbox bool, wrap func(store.Store
 		httpapi.NewKey(httpapi.RolePlatform, platformKey), httpapi.NewKey(httpapi.RoleOperator, operatorKey)}}
 	if sandbox {
 		cfg.Sandbox = clk
+	}
+	cfg.Sessions = httpapi.SessionConfig{Clock: clk, Hash: fastHash}
+	if conf != nil {
+		conf(&cfg)
 	}
 	srv := httptest.NewServer(httpapi.New(cfg))
 	t.Cleanup(srv.Close)

@@ -25,10 +25,12 @@ import (
 // the commit). It does the next best thing, in two steps:
 //
 //  1. Store (the store.Store the engine is built on, wrapped by WrapStore)
-//     writes an "applied" marker for the key inside the engine's transaction,
-//     after checking that no other request holds the key. So the change and
-//     the marker commit together: a change is never applied twice, even if
-//     the process stops before the response is recorded.
+//     claims the key with an "applied" marker inside the engine's
+//     transaction (store.ReplicaWriter.ClaimIdempotent: the second of two
+//     replicas claiming it at once waits for the first and is refused). So
+//     the change and the marker commit together: a change is never applied
+//     twice, even if the process stops before the response is recorded, nor
+//     when two replicas receive the same key at once (docs/replicas.md).
 //  2. After the handler answers, the middleware replaces the marker with the
 //     full response (status, content type, body) in a second transaction.
 //
@@ -103,19 +105,22 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 		return s.Store.Update(ctx, fn)
 	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		b, ok, err := tx.Idempotent(ctx, call.key)
+		// Claim, not put: when another replica's transaction holds the key,
+		// the claim waits for it and then fails, so only one applies.
+		marker, _ := json.Marshal(idemRecord{V: 1, State: "applied", Fingerprint: call.fp, Nonce: call.nonce})
+		claimed, err := tx.ClaimIdempotent(ctx, call.key, marker)
 		if err != nil {
 			return err
 		}
-		if ok {
+		if !claimed {
+			// Ours from an earlier transaction of this request, or another's.
+			b, _, err := tx.Idempotent(ctx, call.key)
+			if err != nil {
+				return err
+			}
 			var rec idemRecord
 			if json.Unmarshal(b, &rec) != nil || rec.Nonce != call.nonce {
 				return apperr.Conflict("idempotency.in_progress", "", "another request with this Idempotency-Key was applied meanwhile")
-			}
-		} else {
-			marker, _ := json.Marshal(idemRecord{V: 1, State: "applied", Fingerprint: call.fp, Nonce: call.nonce})
-			if err := tx.PutIdempotent(ctx, call.key, marker); err != nil {
-				return err
 			}
 		}
 		call.mu.Lock()

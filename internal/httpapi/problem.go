@@ -34,6 +34,9 @@ type Problem struct {
 	Reason string `json:"reason,omitempty" doc:"Stable reason key; clients switch on it."`
 	Field  string `json:"field,omitempty" doc:"The request field at fault, when there is one."`
 	Rule   string `json:"rule,omitempty" doc:"The rule of RULES.md that refused (R-URG-2 …), when one did."`
+	// Data is what the client needs to act on the refusal, e.g. the example
+	// evidence of an evidence.required refusal (R-EVD-1).
+	Data any `json:"data,omitempty" doc:"Details to act on, in the negotiated language where they have one (e.g. evidence.required: the reason, example_evidence, and both languages' examples)."`
 	// Errors lists the individual failures of a request validation.
 	Errors []*huma.ErrorDetail `json:"errors,omitempty" doc:"Individual validation failures."`
 }
@@ -78,9 +81,15 @@ func problemFrom(ae *apperr.Error, lang string) *Problem {
 		Type: ProblemBase + reason, Title: titleOf(reason, lang), Status: statusOf(ae.Code), Detail: ae.Message,
 		Code: string(ae.Code), Reason: reason, Field: ae.Field, Rule: ae.Rule,
 	}
+	if l, ok := ae.Data.(interface{ ForLang(string) any }); ok {
+		p.Data = l.ForLang(lang)
+	} else if ae.Data != nil {
+		p.Data = ae.Data
+	}
 	if ae.Code == apperr.EINTERNAL {
 		p.Type, p.Reason, p.Title, p.Field, p.Rule = ProblemBase+"internal", "internal", titleOf("internal", lang), "", ""
 		p.Detail = "internal error; the server log has the details"
+		p.Data = nil
 	}
 	return p
 }
@@ -133,7 +142,7 @@ func humaProblem(ctx huma.Context, status int, msg string, errs ...error) huma.S
 			if ae.Code == apperr.EINTERNAL && ctx != nil {
 				logInternal(ctx.Context(), err)
 			}
-			return problemFrom(ae, lang)
+			return problemFrom(hideTenant(ctx, ae), lang)
 		}
 		var p *Problem
 		if errors.As(err, &p) {

@@ -13,11 +13,14 @@ import (
 
 	"aftersale/internal/clock"
 	"aftersale/internal/engine"
+	"aftersale/internal/live"
+	"aftersale/internal/metrics"
 	"aftersale/internal/policy"
 	"aftersale/internal/store"
 	"aftersale/internal/store/postgres"
 	"aftersale/internal/store/sqlite"
 	"aftersale/internal/timer"
+	"aftersale/internal/webhook"
 )
 
 // RunConfig is what Run needs to serve the API.
@@ -39,6 +42,20 @@ type RunConfig struct {
 	ShutdownTimeout time.Duration
 	// Version is the API version in the OpenAPI document.
 	Version string
+	// Sessions configures people's sessions and sign-in (defaults when zero;
+	// the session clock is always the real one, even in the sandbox).
+	Sessions SessionConfig
+	// IdempotencyRetention is how long an Idempotency-Key is remembered
+	// (at least; keys are purged hourly). Default 24 h.
+	IdempotencyRetention time.Duration
+	// WebhookLease is how long a webhook delivery being sent is this
+	// replica's (default 1 min): a replica that dies mid-send leaves it to
+	// the others that long after (docs/replicas.md).
+	WebhookLease time.Duration
+	// MetricsAddr is where GET /metrics is served (Prometheus text format):
+	// "" on Addr beside the API, a host:port for a listener of its own (and
+	// not on Addr), "off" for nowhere.
+	MetricsAddr string
 }
 
 // OpenStore opens the store a --db value names: a postgres:// or
@@ -52,7 +69,8 @@ func OpenStore(ctx context.Context, db string) (store.Store, error) {
 
 // Run serves the API until ctx is done, then shuts down gracefully: it stops
 // accepting connections, lets in-flight requests finish (up to
-// ShutdownTimeout), stops the timer sweeper and closes the store.
+// ShutdownTimeout; open event streams are ended), stops the timer sweeper,
+// the live hub and the webhook sender, and closes the store.
 func Run(ctx context.Context, c RunConfig) error {
 	log := c.Logger
 	if log == nil {
@@ -89,15 +107,72 @@ func Run(ctx context.Context, c RunConfig) error {
 		clk = manual
 	}
 	eng := engine.New(engine.Config{Store: st, Policy: reg, Clock: clk, Logger: log})
+	// Policy versions operators loaded earlier (on this or another replica).
+	if n, err := eng.SyncPolicies(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("policy versions loaded from the store", "files", n)
+	}
 	sw := &timer.Sweeper{Engine: eng, Clock: clk, Log: log}
 	eng.SetOnTimerSet(sw.Wake)
+	sw.Remote, _ = raw.(timer.Listener) // other replicas' timers (PostgreSQL)
 
-	api := New(Config{Engine: eng, Keys: c.Keys, Sandbox: manual, Logger: log, Version: c.Version})
+	sess := c.Sessions
+	sess.Clock = clock.Real{}
+	// Live delivery: the SSE hub and the webhook sender wake on every commit.
+	// On PostgreSQL, other replicas' commits wake the hub too (LISTEN/NOTIFY).
+	var waker *live.PGWaker
+	if pg, ok := raw.(*postgres.Store); ok {
+		if waker, err = live.NewPGWaker(ctx, pg.Pool(), log); err != nil {
+			return err
+		}
+		eng.OnCommit(waker.Notify)
+	}
+	hubCfg := live.Config{Store: st, Presence: eng, Logger: log}
+	if waker != nil {
+		hubCfg.Waker = waker
+	}
+	hub := live.New(hubCfg)
+	wh := webhook.New(webhook.Config{Store: st, Logger: log, Lease: c.WebhookLease})
+	eng.OnCommit(hub.Wake)
+	eng.OnCommit(wh.Wake)
+	if err := hub.Init(ctx); err != nil {
+		return err
+	}
+
+	var met *metrics.Service
+	if c.MetricsAddr != "off" {
+		met = metrics.New(metrics.Config{Store: st, Clock: clk, Subscribers: hub.Subscribers})
+		sw.OnFire = func(r engine.FireResult) { met.ObserveFirings(r.Lateness) }
+	}
+	api := New(Config{Engine: eng, Keys: c.Keys, Sandbox: manual, Logger: log, Version: c.Version, Live: LiveConfig{Hub: hub, Webhooks: wh}, Sessions: sess, Metrics: met})
+	var handler http.Handler = api
+	if met != nil && c.MetricsAddr == "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", met.Handler())
+		mux.Handle("/", api)
+		handler = mux
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if met != nil && c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", met.Handler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics serving", "addr", mln.Addr().String())
+	}
+	// Open streams never finish on their own: end them when shutdown begins.
+	srv.RegisterOnShutdown(hub.Close)
 
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -108,6 +183,20 @@ func Run(ctx context.Context, c RunConfig) error {
 			log.Error("timer sweeper stopped", "err", err)
 		}
 	}()
+	runs := map[string]func(context.Context) error{"live hub": hub.Run, "webhook sender": wh.Run, "policy sync": policySync(eng, log),
+		"idempotency purge": idempotencyPurge(st, c.IdempotencyRetention, log)}
+	if waker != nil {
+		runs["commit notifier"] = waker.Run
+	}
+	for name, run := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error(name+" stopped", "err", err)
+			}
+		}()
+	}
 	stopSweeper := func() {
 		stopSweep()
 		wg.Wait()
@@ -143,4 +232,62 @@ func Run(ctx context.Context, c RunConfig) error {
 	stopSweeper()
 	log.Info("stopped")
 	return err
+}
+
+// policySyncEvery is how often a replica looks for policy versions another
+// replica loaded. A version must start in the future, so a replica that
+// learns of one a few seconds late still applies it from its start.
+const policySyncEvery = 10 * time.Second
+
+// policySync loads, every policySyncEvery, the policy versions other
+// replicas stored.
+func policySync(eng *engine.Engine, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(policySyncEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				if n, err := eng.SyncPolicies(ctx); err != nil {
+					log.Error("policy sync failed", "err", err)
+				} else if n > 0 {
+					log.Info("policy versions loaded from the store", "files", n)
+				}
+			}
+		}
+	}
+}
+
+// idempotencyPurge deletes, at start and then hourly, the idempotency keys
+// older than retention (default 24 h): a retry of a POST after that is a new
+// request.
+func idempotencyPurge(st store.Store, retention time.Duration, log *slog.Logger) func(context.Context) error {
+	if retention <= 0 {
+		retention = 24 * time.Hour
+	}
+	return func(ctx context.Context) error {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			var n int64
+			err := st.Update(ctx, func(tx store.Tx) error {
+				var err error
+				n, err = tx.PurgeIdempotent(ctx, time.Now().Add(-retention))
+				return err
+			})
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Error("idempotency purge failed", "err", err)
+			case n > 0:
+				log.Info("idempotency keys purged", "keys", n, "older_than", retention.String())
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+	}
 }

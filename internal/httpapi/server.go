@@ -20,6 +20,7 @@ import (
 
 	"aftersale/internal/clock"
 	"aftersale/internal/engine"
+	"aftersale/internal/metrics"
 )
 
 // Config assembles the API.
@@ -38,6 +39,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is the API version in the OpenAPI document.
 	Version string
+	// Live serves GET /v1/stream and Webhooks is woken by redeliveries
+	// (both optional: without a hub the stream answers 503).
+	Live LiveConfig
+	// Sessions configures people's sign-in and sessions (defaults when zero).
+	Sessions SessionConfig
+	// Metrics, when set, counts requests by route and facts by outcome.
+	Metrics *metrics.Service
 }
 
 // Server is the HTTP handler of the API.
@@ -49,6 +57,9 @@ type Server struct {
 	api      huma.API
 	handler  http.Handler
 	draining atomic.Bool
+	live     LiveConfig
+	sess     *sessions
+	metrics  *metrics.Service
 }
 
 // New builds the API.
@@ -65,8 +76,9 @@ func New(cfg Config) *Server {
 	if ver == "" {
 		ver = "1.0.0"
 	}
-	s := &Server{eng: cfg.Engine, sandbox: cfg.Sandbox, log: log}
+	s := &Server{eng: cfg.Engine, sandbox: cfg.Sandbox, log: log, live: cfg.Live, sess: &sessions{cfg: cfg.Sessions.withDefaults()}}
 	s.st, _ = cfg.Engine.Store().(*Store)
+	s.metrics = cfg.Metrics
 
 	mux := http.NewServeMux()
 	hc := huma.DefaultConfig("aftersale — platform after-sales task centre (平台售后任务)", ver)
@@ -74,18 +86,28 @@ func New(cfg Config) *Server {
 	hc.FieldsOptionalByDefault = true
 	hc.Info.Description = "The JSON API of aftersale. Errors are application/problem+json; see docs/api.md for the problem types, idempotency, pagination and visibility."
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key of role platform or operator: Authorization: Bearer KEY (or the X-API-Key header)."},
+		"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key of role platform or operator: Authorization: Bearer KEY (or the X-API-Key header); or a person's session token from POST /v1/sessions: Authorization: Bearer ses_… (or the aftersale_session cookie, with X-CSRF-Token on unsafe requests). People may call what docs/api.md's permission table allows their role."},
 	}
 	s.api = humago.New(mux, hc)
+	if s.metrics != nil {
+		s.api.UseMiddleware(func(ctx huma.Context, next func(huma.Context)) {
+			metrics.SetRoute(ctx.Context(), ctx.Operation().Method, ctx.Operation().Path)
+			next(ctx)
+		})
+	}
 	s.api.UseMiddleware(requireRole)
 	s.routes()
+	s.mountConsole(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, newProblem(http.StatusNotFound, "not_found", "route.not_found", "", langOf(r.Context()),
 			"no endpoint "+r.Method+" "+r.URL.Path+"; see /openapi.json"))
 	})
 
 	idem := &idempotency{st: cfg.Engine.Store(), log: log, inflight: map[string]bool{}}
-	s.handler = s.accessLog(withLang(authenticate(cfg.Keys, idem.wrap(mux))))
+	s.handler = s.accessLog(withLang(s.authenticate(cfg.Keys, s.bindPerson(idem.wrap(mux)))))
+	if s.metrics != nil {
+		s.handler = s.metrics.Middleware(s.handler)
+	}
 	return s
 }
 
@@ -123,7 +145,9 @@ func (s *Server) routes() {
 
 	facts := op("ingest-facts", http.MethodPost, "/v1/facts", "Ingest up to 1000 facts in one transaction", platformOnly, "facts")
 	facts.MaxBodyBytes = maxIdemBody
+	facts.SkipValidateBody = true // decoded once, in ingest (see factsInput)
 	huma.Register(api, facts, s.ingest)
+	documentFactsBody(api)
 
 	huma.Register(api, op("urge", http.MethodPost, "/v1/orders/{id}/urge", "The buyer presses urge shipment (R-URG-1..3)", platformOnly, "orders"), s.urge)
 	huma.Register(api, op("keep-contacting", http.MethodPost, "/v1/orders/{id}/keep-contacting", "The buyer presses keep contacting the seller (R-URG-4)", platformOnly, "orders"), s.keepContacting)
@@ -138,10 +162,18 @@ func (s *Server) routes() {
 	huma.Register(api, ct, s.createTask)
 	huma.Register(api, op("act", http.MethodPost, "/v1/tasks/{id}/actions", "Take an action on a task", platformOnly, "tasks"), s.act)
 	huma.Register(api, op("list-tasks", http.MethodGet, "/v1/tasks", "List tasks (filters, cursor pagination)", anyKey, "tasks"), s.listTasks)
+	documentTaskList(api)
 	huma.Register(api, op("get-task", http.MethodGet, "/v1/tasks/{id}", "A task with its history and running timers", anyKey, "tasks"), s.getTask)
 
 	huma.Register(api, op("sandbox-clock", http.MethodGet, "/v1/sandbox/clock", "The sandbox clock (--sandbox only)", operatorOnly, "sandbox"), s.sandboxClock)
 	huma.Register(api, op("sandbox-advance", http.MethodPost, "/v1/sandbox/clock/advance", "Move the sandbox clock forward, firing due timers in order (--sandbox only)", operatorOnly, "sandbox"), s.sandboxAdvance)
+	s.routesPromise()
+	s.routesLive()
+	s.routesAccounts()
+	s.routesEvidence()
+	s.routesQA()
+	s.routesScorecard()
+	s.routesPolicy()
 }
 
 // accessLog logs one JSON line per request.

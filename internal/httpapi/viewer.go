@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"aftersale/internal/apperr"
-	"aftersale/internal/commerce"
+	"aftersale/internal/engine"
 	"aftersale/internal/policy"
 	"aftersale/internal/store"
 	"aftersale/internal/task"
@@ -41,45 +41,15 @@ func (v viewer) shop() bool  { return v.Role == task.RoleShopMain || v.Role == t
 
 // shopOf returns the shop of a shop viewer's account.
 func (v viewer) shopOf(ctx context.Context, tx store.ReadTx) (string, error) {
-	acc, err := tx.Account(ctx, v.ID)
-	if err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return "", apperr.NotFound("viewer", "no shop account %q", v.ID)
-		}
-		return "", err
-	}
-	if (v.Role == task.RoleShopMain) != (acc.Role == commerce.RoleMain) {
-		return "", apperr.New(apperr.EFORBIDDEN, "role", "viewer", "", "account %s is a %s account, not %s", acc.ID, acc.Role, v.Role)
-	}
-	return acc.ShopID, nil
+	return engine.Viewer(v).ShopOf(ctx, tx)
 }
 
-// sees reports whether the viewer may see an event of visibility vis:
-// buyers see public events only — never a shop's message to the agent
-// (shop_agent) nor an agent note (agent_only) (R-MSG-2); shop accounts see
-// all but agent_only; agents see all. An empty visibility is public.
-func (v viewer) sees(vis task.Visibility) bool {
-	switch vis {
-	case "", task.Public:
-		return true
-	case task.ShopAgent:
-		return v.Role != task.RoleBuyer
-	case task.AgentsOnly:
-		return v.Role == task.RoleAgent
-	}
-	return v.Role == task.RoleAgent
-}
+// sees reports whether the viewer may see an event of visibility vis
+// (R-MSG-2; engine.Viewer.Sees).
+func (v viewer) sees(vis task.Visibility) bool { return engine.Viewer(v).Sees(vis) }
 
 // filter keeps the events the viewer may see.
-func (v viewer) filter(evs []task.Event) []task.Event {
-	out := make([]task.Event, 0, len(evs))
-	for _, e := range evs {
-		if v.sees(e.Visibility) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+func (v viewer) filter(evs []task.Event) []task.Event { return engine.Viewer(v).Filter(evs) }
 
 // parseDuration reads 90m, 24h, 10d, 1d12h.
 func parseDuration(s string) (time.Duration, error) {

@@ -142,7 +142,7 @@ func CheckClaim(kind string, at time.Time, f ClaimFacts, r policy.PromiseRules) 
 	if !until.IsZero() && at.After(until) {
 		c, _ := r.Claims.For(kind)
 		return apperr.Conflict("promise.claim.window_closed", rule,
-			"a claim at %s is after the %s promise's claim window (%s) ended at %s", stamp(at), kind, describeWindow(c, f), stamp(until))
+			"a claim at %s is after the %s promise's claim window (%s) ended at %s (it opened at %s)", stamp(at), kind, describeWindow(c, f), stamp(until), stamp(from))
 	}
 	return nil
 }

@@ -19,7 +19,16 @@ const (
 	KindCollabCard Kind = "collab_card" // R-COL-1: card from the official service account
 	KindCollabSMS  Kind = "collab_sms"  // R-COL-1: SMS from 商家协同官方运营
 	KindTaskEvent  Kind = "task_event"  // a task changed (for webhooks)
+
+	// KindPlatformRefund tells the marketplace's order system to refund an
+	// order at once (极速退款): a taken-over shop's new order (R-LIA-2).
+	KindPlatformRefund Kind = "platform_refund"
+	// KindTakeover tells a shop's main account its takeover started or stopped (R-LIA-2/3).
+	KindTakeover Kind = "takeover"
 )
+
+// OrderSystem is the recipient of instructions to the marketplace's order system.
+const OrderSystem = "order_system"
 
 // Status of an outbox message.
 type Status string

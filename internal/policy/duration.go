@@ -1,81 +1,12 @@
 package policy
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-	"time"
-)
+import "aftersale/internal/commerce"
 
 // Duration is a time.Duration written in policy files as "24h", "90m",
-// "10d" (days of 24 h) or a combination such as "1d12h".
-type Duration time.Duration
-
-// D returns the duration as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
+// "10d" (days of 24 h) or a combination such as "1d12h". It is the type
+// orders use for the periods their promises state (commerce.Duration), so
+// that both are written alike.
+type Duration = commerce.Duration
 
 // ParseDuration parses "10d", "24h", "1d12h", "90m", "30s".
-func ParseDuration(s string) (Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, fmt.Errorf("empty duration")
-	}
-	var days int64
-	if i := strings.IndexByte(s, 'd'); i >= 0 {
-		n, err := strconv.ParseInt(s[:i], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("bad duration %q: want e.g. 10d, 24h, 1d12h", s)
-		}
-		days, s = n, s[i+1:]
-	}
-	var rest time.Duration
-	if s != "" {
-		var err error
-		if rest, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("bad duration %q: want e.g. 10d, 24h, 1d12h", s)
-		}
-	}
-	return Duration(time.Duration(days)*24*time.Hour + rest), nil
-}
-
-// String writes the duration the way policy files do: whole days from a
-// week up ("10d", "30d"), otherwise hours, minutes and seconds without zero
-// parts ("24h", "72h", "90m" as "1h30m", "2h").
-func (d Duration) String() string {
-	t := time.Duration(d)
-	const day = 24 * time.Hour
-	if t >= 7*day && t%day == 0 {
-		return fmt.Sprintf("%dd", t/day)
-	}
-	if t == 0 || t%time.Second != 0 {
-		return t.String()
-	}
-	var b strings.Builder
-	if t < 0 {
-		b.WriteByte('-')
-		t = -t
-	}
-	if h := t / time.Hour; h > 0 {
-		fmt.Fprintf(&b, "%dh", h)
-	}
-	if m := t % time.Hour / time.Minute; m > 0 {
-		fmt.Fprintf(&b, "%dm", m)
-	}
-	if s := t % time.Minute / time.Second; s > 0 {
-		fmt.Fprintf(&b, "%ds", s)
-	}
-	return b.String()
-}
-
-// UnmarshalText parses a policy duration.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
-
-// MarshalText writes a policy duration.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+func ParseDuration(s string) (Duration, error) { return commerce.ParseDuration(s) }

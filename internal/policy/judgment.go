@@ -227,6 +227,30 @@ type GoldCriterion struct {
 	MaxCount int `json:"max_count" yaml:"max_count"`
 }
 
+// Dispute metrics: what a platform calls the share of its orders that went
+// to the platform's judgment (R-COL-4).
+const (
+	DisputeRefundRate   = "dispute_refund_rate"   // 纠纷退款率 (Taobao)
+	PlatformDisputeRate = "platform_dispute_rate" // 平台纠纷率 (Tmall)
+)
+
+// DisputeMetrics are the values of scorecard.dispute_metric.
+var DisputeMetrics = []string{DisputeRefundRate, PlatformDisputeRate}
+
+// ScorecardRules are the windows and names of the shop scorecard's figures
+// that are not the liability rate's.
+type ScorecardRules struct {
+	// Window of the dispute rate and of the average manual response time,
+	// in whole days ending with the day read (per-day counters).
+	Window Duration `json:"window" yaml:"window"`
+	// DisputeMetric names the dispute rate that judged cases count in
+	// (R-COL-4): dispute_refund_rate (Taobao) or platform_dispute_rate (Tmall).
+	DisputeMetric string `json:"dispute_metric" yaml:"dispute_metric"`
+}
+
+// WindowDays returns Window in whole days.
+func (s *ScorecardRules) WindowDays() int { return int(s.Window.D() / (24 * time.Hour)) }
+
 // validateJudgment checks the points, promises, liability and gold sections.
 // It runs after the time zone has been loaded into rs.loc (when it loads).
 func validateJudgment(rs *RuleSet, add func(path, format string, args ...any)) {
@@ -305,6 +329,17 @@ func validateJudgment(rs *RuleSet, add func(path, format string, args ...any)) {
 		if _, ok := li.IndustryAverages[DefaultIndustry]; !ok {
 			add("liability.industry_averages", "needs a %q entry when average_source is configured", DefaultIndustry)
 		}
+	}
+
+	sc := &rs.Scorecard
+	switch {
+	case sc.Window <= 0:
+		add("scorecard.window", "must be more than 0, got %s", sc.Window)
+	case sc.Window.D()%day != 0:
+		add("scorecard.window", "must be whole days (counters are per day), got %s", sc.Window)
+	}
+	if !Contains(DisputeMetrics, sc.DisputeMetric) {
+		add("scorecard.dispute_metric", "must be one of %s, got %q", strings.Join(DisputeMetrics, ", "), sc.DisputeMetric)
 	}
 
 	seen := map[string]int{}

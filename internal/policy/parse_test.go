@@ -67,6 +67,15 @@ versions:
             shown_from: 2022-12-01T00:00:00+08:00
             assessed_from: 2022-12-16T00:00:00+08:00
             max_count: 0
+      scorecard: {window: 30d, dispute_metric: dispute_refund_rate}
+      qa:
+        suggest_after: 1d
+        invite: {count: 3, lookback: 90d, pick: most_recent}
+        validity:
+          min_length: 5
+          max_length: 200
+          patterns: [{id: phone, reason: {zh: 手机号, en: phone}, pattern: '1[3-9][0-9]{9}', examples: [电话13812345678]}]
+          words: [{id: ads, reason: {zh: 广告, en: ads}, words: [代购], examples: [找代购]}]
   - id: taobao/stall
     effective_from: 2022-12-15T00:00:00+08:00
     effective_until:
@@ -289,6 +298,12 @@ func TestParseFileIssues(t *testing.T) {
 		{"R-GLD-2 assessed before shown",
 			[]edit{{"assessed_from: 2022-12-16T00:00:00+08:00", "assessed_from: 2022-12-01T00:00:00+08:00"}},
 			[]string{"versions[0].rules.gold.criteria[0].assessed_from"}, "is not after shown_from"},
+		{"R-COL-4 unknown dispute metric",
+			[]edit{{"dispute_metric: dispute_refund_rate}", "dispute_metric: refund_rate}"}},
+			[]string{"versions[0].rules.scorecard.dispute_metric"}, "must be one of dispute_refund_rate, platform_dispute_rate"},
+		{"scorecard window in whole days",
+			[]edit{{"scorecard: {window: 30d,", "scorecard: {window: 36h,"}},
+			[]string{"versions[0].rules.scorecard.window"}, "must be whole days"},
 		{"R-GLD-1 negative max_count",
 			[]edit{{"            max_count: 0\n", "            max_count: -1\n"}},
 			[]string{"versions[0].rules.gold.criteria[0].max_count"}, "must not be negative"},

@@ -253,6 +253,8 @@ func validate(rs *RuleSet) []Issue {
 		add("complaints.invoice_standard", "must name the standard invoice complaints are judged by")
 	}
 	validateJudgment(rs, add)
+	validateEvidence(rs, add)
+	validateQA(rs, add)
 	return is
 }
 

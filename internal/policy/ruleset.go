@@ -35,6 +35,10 @@ type RuleSet struct {
 	Promises      PromiseRules   `json:"promises" yaml:"promises"`
 	Liability     LiabilityRules `json:"liability" yaml:"liability"`
 	Gold          GoldRules      `json:"gold" yaml:"gold"`
+	Scorecard     ScorecardRules `json:"scorecard" yaml:"scorecard"`
+	// Evidence is the refusal evidence table (R-EVD-1..5); nil: none.
+	Evidence *EvidenceRules `json:"evidence,omitempty" yaml:"evidence"`
+	QA       QARules        `json:"qa" yaml:"qa"`
 
 	loc *time.Location
 }

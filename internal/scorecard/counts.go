@@ -19,6 +19,9 @@ type DayCounts struct {
 	// counted.
 	LiableComplaints int `json:"liable_complaints"`
 	LiableDisputes   int `json:"liable_disputes"`
+	// Judged counts the cases an agent judged that day (R-COL-4: the
+	// dispute refund rate's / platform dispute rate's numerator).
+	Judged int `json:"judged"`
 	// InvoiceDisputes are invoice complaints upheld that day and not since
 	// withdrawn (开票纠纷, R-GLD-1); see InvoiceDisputeDelta.
 	InvoiceDisputes int `json:"invoice_disputes"`
@@ -39,6 +42,7 @@ func Sum(days []DayCounts, first, last string) DayCounts {
 		s.Orders += d.Orders
 		s.LiableComplaints += d.LiableComplaints
 		s.LiableDisputes += d.LiableDisputes
+		s.Judged += d.Judged
 		s.InvoiceDisputes += d.InvoiceDisputes
 	}
 	return s
@@ -56,6 +60,15 @@ func InvoiceDisputeDelta(before *judgment.Complaint, after judgment.Complaint, l
 	if after.Kind != judgment.ComplaintInvoice {
 		return "", 0
 	}
+	return UpheldDelta(before, after, loc)
+}
+
+// UpheldDelta returns the change a complaint's status change makes to the
+// count of upheld complaints of any kind — the liable complaints of R-LIA-1
+// (an upheld complaint is a judgment that the seller is responsible): +1 on
+// the business day it was upheld, −1 on that day when an upheld one is
+// withdrawn or overturned, 0 otherwise. before is nil for a new complaint.
+func UpheldDelta(before *judgment.Complaint, after judgment.Complaint, loc *time.Location) (day string, delta int) {
 	wasUpheld := before != nil && before.Status == judgment.ComplaintUpheld
 	isUpheld := after.Status == judgment.ComplaintUpheld
 	switch {

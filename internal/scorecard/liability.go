@@ -113,10 +113,17 @@ func ComputedAverage(shops []Totals) (Average, bool) {
 		liable += int64(s.Liable)
 		orders += int64(s.Orders)
 	}
-	if len(shops) == 0 || orders == 0 {
+	return PooledAverage(liable, orders, int64(len(shops)))
+}
+
+// PooledAverage is ComputedAverage from an industry's sums: its liable
+// cases and orders over the window and its number of shops (the engine
+// keeps them as industry day counters, so it costs O(days)).
+func PooledAverage(liable, orders, shops int64) (Average, bool) {
+	if shops <= 0 || orders <= 0 {
 		return Average{}, false
 	}
-	return Average{Rate: big.NewRat(liable, orders), Count: big.NewRat(liable, int64(len(shops)))}, true
+	return Average{Rate: big.NewRat(liable, orders), Count: big.NewRat(liable, shops)}, true
 }
 
 // above reports whether x > m × avg, exactly.

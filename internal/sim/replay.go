@@ -18,6 +18,8 @@ import (
 	"aftersale/internal/judgment"
 	"aftersale/internal/notify"
 	"aftersale/internal/policy"
+	"aftersale/internal/qa"
+	"aftersale/internal/scorecard"
 	"aftersale/internal/store"
 	"aftersale/internal/store/sqlite"
 	"aftersale/internal/task"
@@ -36,10 +38,38 @@ type Output struct {
 	Outbox     []notify.Message     `json:"outbox"`
 	Complaints []judgment.Complaint `json:"complaints"`
 	// Points is each scenario shop's points ledger (违规扣分), by shop then time.
-	Points   []judgment.PointsEntry `json:"points"`
-	Refusals []Refusal              `json:"refusals"`
-	Firings  []task.Firing          `json:"firings"`
-	Failed   []string               `json:"failed_expectations"`
+	Points []judgment.PointsEntry `json:"points"`
+	// Scorecards are each scenario shop's scorecard at the end (R-LIA-*,
+	// R-GLD-*, R-COL-4, R-URG-4), with its takeover switches.
+	Scorecards []ShopOut `json:"scorecards"`
+	// Claims under promises (R-PRM-2..6), Compensation each scenario shop's
+	// compensation ledger (R-PRM-1..6) by shop then time, and Deposits the
+	// deposit balance of each shop with a deposit or compensation; all left
+	// out when the scenario has none.
+	Claims       []judgment.Claim             `json:"claims,omitempty"`
+	Compensation []judgment.CompensationEntry `json:"compensation,omitempty"`
+	Deposits     []DepositOut                 `json:"deposits,omitempty"`
+	Refusals     []Refusal                    `json:"refusals"`
+	Firings      []task.Firing                `json:"firings"`
+	// Questions are the 问大家 questions asked, valid or not (R-QA-4: the
+	// API never shows an invalid one; replay shows everything), in order.
+	Questions []QuestionOut `json:"questions,omitempty"`
+	Failed    []string      `json:"failed_expectations"`
+}
+
+// ShopOut is a shop's scorecard and the history of its takeover switches.
+type ShopOut struct {
+	scorecard.Card
+	Switches []task.Event `json:"takeover_switches"`
+}
+
+// QuestionOut is a question with its answers, invitations and history.
+type QuestionOut struct {
+	qa.Question
+	AnswerList  []qa.Answer     `json:"answer_list"`
+	Invitations []qa.Invitation `json:"invitations"`
+	History     []task.Event    `json:"history"`
+	Timers      []task.Timer    `json:"timers"`
 }
 
 // StepResult is what one step did.
@@ -58,12 +88,20 @@ type TaskOut struct {
 	task.Task
 	History []task.Event `json:"history"`
 	Timers  []task.Timer `json:"timers"`
+	// Evidence are the task's evidence items (R-EVD-1..4), when it has any.
+	Evidence []task.EvidenceItem `json:"evidence_items,omitempty"`
 }
 
 // OrderOut is an order's projection and its order-level events.
 type OrderOut struct {
 	commerce.Order
 	History []task.Event `json:"history"`
+}
+
+// DepositOut is a shop's deposit (保证金) balance at the end.
+type DepositOut struct {
+	ShopID     string `json:"shop_id"`
+	BalanceFen int64  `json:"balance_fen"`
 }
 
 // Refusal is a step that was refused.
@@ -141,7 +179,10 @@ type runner struct {
 	out    *Output
 	tasks  []string // task ids in creation order, for $N
 	orders []string // order ids: the scenario's orders and those of accepted order facts
-	factN  int
+	claims []string // claim ids in filing order, for $N
+	// questions are question ids in the order asked, for $N.
+	questions []string
+	factN     int
 }
 
 func (r *runner) setup() error {
@@ -298,7 +339,14 @@ func (r *runner) do(s *Step) (any, error) {
 		actor = a
 	}
 	cmd := task.Command{Actor: actor, OrderID: s.Order, Type: s.Type, Action: s.Action, Reply: s.Reply.task(),
-		Outcome: s.Outcome, Text: s.Text, Details: s.Details}
+		Outcome: s.Outcome, Text: s.Text, Details: s.Details, Judgment: s.Judgment, Refund: s.Refund, Evidence: s.Evidence,
+		ContinueRefusing: s.ContinueRefusing, EvidenceRequest: s.EvidenceRequest}
+	agentOr := func(a task.Actor) task.Actor {
+		if a.Role == "" {
+			return task.Actor{Role: task.RoleAgent, ID: "agent"}
+		}
+		return a
+	}
 	switch s.Do {
 	case "urge":
 		res, err := r.eng.Urge(r.ctx, actor, s.Order)
@@ -319,6 +367,13 @@ func (r *runner) do(s *Step) (any, error) {
 			return nil, err
 		}
 		cmd.TaskID = tid
+		if s.Mark != nil {
+			m, err := r.markOf(tid, s.Mark)
+			if err != nil {
+				return nil, err
+			}
+			cmd.Mark = m
+		}
 		return r.eng.Act(r.ctx, cmd)
 	case "file_complaint":
 		return r.eng.FileComplaint(r.ctx, actor, s.Order, s.Kind)
@@ -331,12 +386,59 @@ func (r *runner) do(s *Step) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if actor.Role == "" {
-			actor = task.Actor{Role: task.RoleAgent, ID: "agent"}
+		return r.eng.FinishComplaint(r.ctx, agentOr(actor), cid, s.Status)
+	case "withdraw_complaint", "overturn_complaint":
+		all, err := r.allComplaints()
+		if err != nil {
+			return nil, err
 		}
-		return r.eng.FinishComplaint(r.ctx, actor, cid, s.Status)
+		cid, err := r.ref(s.Target, all, "complaint")
+		if err != nil {
+			return nil, err
+		}
+		if s.Do == "withdraw_complaint" {
+			return r.eng.WithdrawComplaint(r.ctx, actor, cid, s.Text)
+		}
+		return r.eng.OverturnComplaint(r.ctx, agentOr(actor), cid, s.Text)
+	case "overturn_judgment":
+		tid, err := r.ref(s.Task, r.tasks, "task")
+		if err != nil {
+			return nil, err
+		}
+		return r.eng.OverturnJudgment(r.ctx, agentOr(actor), tid, s.Text)
+	case "file_claim":
+		in := engine.ClaimInput{Kind: s.Kind, Description: s.Text}
+		if s.Amount != nil {
+			in.AskedFen = *s.Amount
+		}
+		c, err := r.eng.FileClaim(r.ctx, actor, s.Order, in)
+		if err == nil {
+			r.claims = append(r.claims, c.ID)
+		}
+		return c, err
+	case "judge_claim":
+		cid, err := r.ref(s.Claim, r.claims, "claim")
+		if err != nil {
+			return nil, err
+		}
+		return r.eng.JudgeClaim(r.ctx, agentOr(actor), cid, engine.ClaimJudgment{Upheld: s.Status == judgment.ClaimUpheld, AmountFen: s.Amount, Reason: s.Text})
+	case "subscribe":
+		on := s.On == nil || *s.On
+		return r.eng.Subscribe(r.ctx, actor, actor.ID, qa.TopicAskEveryone, on)
+	case "ask":
+		q, err := r.eng.Ask(r.ctx, actor, s.Product, s.Text)
+		if err == nil {
+			r.questions = append(r.questions, q.ID)
+		}
+		return q, err
+	case "answer":
+		qid, err := r.ref(s.Question, r.questions, "question")
+		if err != nil {
+			return nil, err
+		}
+		return r.eng.Answer(r.ctx, actor, qid, s.Text)
 	default:
-		return nil, fmt.Errorf("unknown command %q (urge, keep_contacting, report_stall, chase_invoice, open_task, act, file_complaint, finish_complaint)", s.Do)
+		return nil, fmt.Errorf("unknown command %q (%s)", s.Do, strings.Join(Commands, ", "))
 	}
 	t, err := r.eng.CreateTask(r.ctx, cmd)
 	r.created(t)
@@ -399,6 +501,9 @@ func (r *runner) expect(n int, e *Expect) error {
 			if e.AfterFinalDeadline != nil && t.AfterFinalDeadline != *e.AfterFinalDeadline {
 				fail("task %s after_final_deadline=%v, want %v", tid, t.AfterFinalDeadline, *e.AfterFinalDeadline)
 			}
+			if err := r.expectEvidence(tx, t, e, fail); err != nil {
+				return err
+			}
 			if e.OpenComplaints != nil && t.OpenComplaints != *e.OpenComplaints {
 				fail("task %s has %d open complaints, want %d", tid, t.OpenComplaints, *e.OpenComplaints)
 			}
@@ -445,6 +550,74 @@ func (r *runner) expect(n int, e *Expect) error {
 				fail("complaint %s kind %s, want %s", cid, c.Kind, e.ComplaintKind)
 			}
 		}
+		if e.Order != "" && e.TakenOver != nil {
+			o, err := tx.Order(r.ctx, e.Order)
+			if err != nil {
+				return err
+			}
+			if (o.TakenOverAt != nil) != *e.TakenOver {
+				fail("order %s taken_over=%v, want %v", e.Order, o.TakenOverAt != nil, *e.TakenOver)
+			}
+		}
+		if e.Claim != "" {
+			cid, err := r.ref(e.Claim, r.claims, "claim")
+			if err != nil {
+				return err
+			}
+			c, err := tx.Claim(r.ctx, cid)
+			if err != nil {
+				return err
+			}
+			if c.Status != e.ClaimStatus {
+				fail("claim %s is %s, want %s", cid, c.Status, e.ClaimStatus)
+			}
+		}
+		if e.Shop != "" {
+			if err := r.expectShop(tx, e, fail); err != nil {
+				return err
+			}
+			if e.DepositFen != nil {
+				bal, err := tx.Deposit(r.ctx, e.Shop)
+				if err != nil {
+					return err
+				}
+				if bal != *e.DepositFen {
+					fail("shop %s deposit %d fen, want %d", e.Shop, bal, *e.DepositFen)
+				}
+			}
+			if e.CompensatedFen != nil {
+				es, err := tx.Compensation(r.ctx, e.Shop)
+				if err != nil {
+					return err
+				}
+				var sum int64
+				for _, en := range es {
+					sum += en.AmountFen
+				}
+				if sum != *e.CompensatedFen {
+					fail("shop %s compensated %d fen in all, want %d", e.Shop, sum, *e.CompensatedFen)
+				}
+			}
+		}
+		if e.Question != "" {
+			qid, err := r.ref(e.Question, r.questions, "question")
+			if err != nil {
+				return err
+			}
+			q, err := tx.Question(r.ctx, qid)
+			if err != nil {
+				return err
+			}
+			if e.QuestionValid != nil && q.Valid != *e.QuestionValid {
+				fail("question %s valid=%v, want %v", qid, q.Valid, *e.QuestionValid)
+			}
+			if e.QuestionAnswers != nil && q.Answers != *e.QuestionAnswers {
+				fail("question %s has %d answers, want %d", qid, q.Answers, *e.QuestionAnswers)
+			}
+			if e.QuestionSuggested != nil && (q.SuggestedAt != nil) != *e.QuestionSuggested {
+				fail("question %s suggested=%v, want %v", qid, q.SuggestedAt != nil, *e.QuestionSuggested)
+			}
+		}
 		if len(e.Outbox) > 0 {
 			msgs, err := tx.Outbox(r.ctx, 0, 1<<30)
 			if err != nil {
@@ -480,6 +653,42 @@ func (r *runner) expect(n int, e *Expect) error {
 	return nil
 }
 
+// expectShop checks a shop's scorecard figures (R-LIA-1..3, R-INV-3, R-COL-6).
+func (r *runner) expectShop(tx store.ReadTx, e *Expect, fail func(string, ...any)) error {
+	if e.Takeover != nil {
+		to, err := tx.Takeover(r.ctx, e.Shop)
+		if err != nil {
+			return err
+		}
+		if to.Active != *e.Takeover {
+			fail("shop %s takeover=%v, want %v", e.Shop, to.Active, *e.Takeover)
+		}
+	}
+	if e.Liable != nil {
+		c, err := r.eng.Scorecard(r.ctx, e.Shop, r.clk.Now())
+		if err != nil {
+			return err
+		}
+		if c.Liability.Liable != *e.Liable {
+			fail("shop %s has %d liable cases in the window, want %d", e.Shop, c.Liability.Liable, *e.Liable)
+		}
+	}
+	if e.Points != nil {
+		ps, err := tx.Points(r.ctx, e.Shop, time.Time{})
+		if err != nil {
+			return err
+		}
+		total := 0
+		for _, p := range ps {
+			total += p.Points
+		}
+		if total != *e.Points {
+			fail("shop %s has %d standing points, want %d", e.Shop, total, *e.Points)
+		}
+	}
+	return nil
+}
+
 func describeCount(oc OutboxCount) string {
 	var parts []string
 	for _, kv := range [][2]string{{"kind", oc.Kind}, {"recipient", oc.Recipient}, {"status", oc.Status}, {"task", oc.Task}} {
@@ -508,7 +717,11 @@ func (r *runner) collect(st store.Store) error {
 			if err != nil {
 				return err
 			}
-			r.out.Tasks = append(r.out.Tasks, TaskOut{Task: t, History: nonNil(h), Timers: nonNil(tm)})
+			ev, err := tx.EvidenceItems(r.ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			r.out.Tasks = append(r.out.Tasks, TaskOut{Task: t, History: nonNil(h), Timers: nonNil(tm), Evidence: ev})
 		}
 		ids := append([]string(nil), r.orders...)
 		sort.Strings(ids)
@@ -526,6 +739,11 @@ func (r *runner) collect(st store.Store) error {
 				return err
 			}
 			r.out.Complaints = append(r.out.Complaints, cs...)
+			cls, err := tx.Claims(r.ctx, oid)
+			if err != nil {
+				return err
+			}
+			r.out.Claims = append(r.out.Claims, cls...)
 			r.out.Orders = append(r.out.Orders, OrderOut{Order: *o, History: nonNil(h)})
 		}
 		sort.Slice(r.out.Complaints, func(i, j int) bool { return r.out.Complaints[i].ID < r.out.Complaints[j].ID })
@@ -542,6 +760,33 @@ func (r *runner) collect(st store.Store) error {
 			r.out.Points = append(r.out.Points, ps...)
 		}
 		r.out.Points = nonNil(r.out.Points)
+		for _, id := range shops {
+			c, err := r.eng.Scorecard(r.ctx, id, r.clk.Now())
+			if err != nil {
+				return err
+			}
+			sw, err := tx.Events(r.ctx, scorecard.TakeoverStream(id))
+			if err != nil {
+				return err
+			}
+			r.out.Scorecards = append(r.out.Scorecards, ShopOut{Card: *c, Switches: nonNil(sw)})
+		}
+		r.out.Scorecards = nonNil(r.out.Scorecards)
+		sort.Slice(r.out.Claims, func(i, j int) bool { return r.out.Claims[i].ID < r.out.Claims[j].ID })
+		for _, id := range shops {
+			es, err := tx.Compensation(r.ctx, id)
+			if err != nil {
+				return err
+			}
+			bal, err := tx.Deposit(r.ctx, id)
+			if err != nil {
+				return err
+			}
+			r.out.Compensation = append(r.out.Compensation, es...)
+			if bal != 0 || len(es) > 0 {
+				r.out.Deposits = append(r.out.Deposits, DepositOut{ShopID: id, BalanceFen: bal})
+			}
+		}
 		if r.out.Timers, err = tx.Timers(r.ctx, ""); err != nil {
 			return err
 		}
@@ -551,10 +796,42 @@ func (r *runner) collect(st store.Store) error {
 		if r.out.Firings, err = tx.Firings(r.ctx, 1<<30); err != nil {
 			return err
 		}
+		if err := r.collectQuestions(tx); err != nil {
+			return err
+		}
 		r.out.Timers, r.out.Outbox, r.out.Firings = nonNil(r.out.Timers), nonNil(r.out.Outbox), nonNil(r.out.Firings)
 		r.out.Complaints, r.out.Refusals, r.out.Failed = nonNil(r.out.Complaints), nonNil(r.out.Refusals), nonNil(r.out.Failed)
 		return nil
 	})
+}
+
+// collectQuestions adds every question asked, with its answers, invitations, history and timers.
+func (r *runner) collectQuestions(tx store.ReadTx) error {
+	for _, id := range r.questions {
+		q, err := tx.Question(r.ctx, id)
+		if err != nil {
+			return err
+		}
+		as, err := tx.Answers(r.ctx, []string{id})
+		if err != nil {
+			return err
+		}
+		invs, err := tx.Invitations(r.ctx, id)
+		if err != nil {
+			return err
+		}
+		h, err := tx.Events(r.ctx, id)
+		if err != nil {
+			return err
+		}
+		tm, err := tx.Timers(r.ctx, id)
+		if err != nil {
+			return err
+		}
+		r.out.Questions = append(r.out.Questions, QuestionOut{Question: *q, AnswerList: nonNil(as), Invitations: nonNil(invs),
+			History: nonNil(h), Timers: nonNil(tm)})
+	}
+	return nil
 }
 
 func nonNil[T any](s []T) []T {

@@ -51,7 +51,7 @@ type Step struct {
 	Fact *commerce.Fact `yaml:"fact"`
 
 	// Do is a command: urge, keep_contacting, report_stall, chase_invoice,
-	// open_task, act, file_complaint, finish_complaint.
+	// open_task, act, file_complaint, finish_complaint, file_claim, judge_claim.
 	Do      string            `yaml:"do"`
 	Actor   string            `yaml:"actor"` // role:id, e.g. buyer:b1, shop_sub:s1, agent:a1
 	Order   string            `yaml:"order"`
@@ -64,7 +64,31 @@ type Step struct {
 	Details map[string]string `yaml:"details"`
 	Kind    string            `yaml:"kind"`      // complaint kind
 	Target  string            `yaml:"complaint"` // complaint id or $N for finish_complaint
-	Status  string            `yaml:"status"`    // complaint final status
+	Status  string            `yaml:"status"`    // complaint final status; judge_claim: upheld or rejected
+	// Claims under promises (R-PRM-2..6): file_claim takes kind (the
+	// promise), text (the description) and amount_fen (asked); judge_claim
+	// takes claim (an id or $N), status, amount_fen (awarded) and text (reason).
+	Claim  string `yaml:"claim"`
+	Amount *int64 `yaml:"amount_fen"`
+	// Judgment is an agent's judgment in an act step with action judge
+	// (R-COL-4..6, R-LIA-1): {liable: true, forged: general}.
+	Judgment *task.Judgment `yaml:"judgment"`
+
+	// Refusal evidence (R-EVD-1..5): the refund request of open_task, and
+	// on act the evidence given, continue_refusing, an agent's second-round
+	// request and mark (item: $N is the task's Nth evidence item).
+	Refund           *task.RefundRequest   `yaml:"refund"`
+	Evidence         *task.EvidenceInput   `yaml:"evidence"`
+	ContinueRefusing bool                  `yaml:"continue_refusing"`
+	EvidenceRequest  *task.EvidenceRequest `yaml:"evidence_request"`
+	Mark             *task.EvidenceMark    `yaml:"mark"`
+
+	// 问大家 (R-QA-1..4): the product asked about, the question answered
+	// (an id or $N, the Nth question asked), and a subscription's on/off
+	// (default on).
+	Product  string `yaml:"product"`
+	Question string `yaml:"question"`
+	On       *bool  `yaml:"on"`
 
 	// Expect checks the state after the step; a failed check is reported in
 	// the output and makes replay exit non-zero.
@@ -107,6 +131,17 @@ type Expect struct {
 	EvidenceWaived     *bool      `yaml:"evidence_waived"`      // R-COL-4
 	AfterFinalDeadline *bool      `yaml:"after_final_deadline"` // R-INV-4
 	OpenComplaints     *int       `yaml:"open_complaints"`      // R-ST-3
+	EvidenceItems      *int       `yaml:"evidence_items"`       // R-EVD-1, R-EVD-4: items stored on the task
+	EvidenceDefault    *string    `yaml:"evidence_default"`     // R-EVD-3: why the platform judged by default ("" none)
+
+	// Shop checks its scorecard now: takeover (R-LIA-2/3), liable count
+	// (R-LIA-1), standing points (R-INV-3, R-COL-6).
+	Shop     string `yaml:"shop"`
+	Takeover *bool  `yaml:"takeover"`
+	Liable   *int   `yaml:"liable"`
+	Points   *int   `yaml:"points"`
+	// TakenOver: the order was taken over and refunded at once (R-LIA-2).
+	TakenOver *bool `yaml:"taken_over"`
 
 	Order                string `yaml:"order"`
 	Urged                *bool  `yaml:"urged"`                  // R-URG-3
@@ -118,7 +153,21 @@ type Expect struct {
 	ComplaintStatus string `yaml:"complaint_status"`
 	ComplaintKind   string `yaml:"complaint_kind"`
 
+	Claim       string `yaml:"claim"` // a claim id or $N (R-PRM-2..6)
+	ClaimStatus string `yaml:"claim_status"`
+
+	// Shop's deposit balance and compensation paid in all, in fen (R-PRM-1..6).
+	DepositFen     *int64 `yaml:"deposit_fen"`
+	CompensatedFen *int64 `yaml:"compensated_fen"`
+
 	Outbox []OutboxCount `yaml:"outbox"`
+
+	// 问大家 checks on a question ($N: the Nth asked): judged valid
+	// (R-QA-4), its answers, whether the shop was told to answer (R-QA-3).
+	Question          string `yaml:"question"`
+	QuestionValid     *bool  `yaml:"valid"`
+	QuestionAnswers   *int   `yaml:"answers"`
+	QuestionSuggested *bool  `yaml:"suggested"`
 }
 
 // OutboxCount says how many outbox messages match the given fields.
@@ -131,18 +180,29 @@ type OutboxCount struct {
 }
 
 // Commands are the values of a step's do key.
-var Commands = []string{"urge", "keep_contacting", "report_stall", "chase_invoice", "open_task", "act", "file_complaint", "finish_complaint"}
+var Commands = []string{"urge", "keep_contacting", "report_stall", "chase_invoice", "open_task", "act", "file_complaint", "finish_complaint",
+	"withdraw_complaint", "overturn_complaint", "overturn_judgment", "file_claim", "judge_claim", "subscribe", "ask", "answer"}
 
 // commandKeys lists, per command, the step keys it requires and those it may take.
 var commandKeys = map[string]struct{ required, optional []string }{
-	"urge":             {required: []string{"actor", "order"}},
-	"keep_contacting":  {required: []string{"actor", "order"}},
-	"report_stall":     {required: []string{"actor", "order"}, optional: []string{"details"}},
-	"chase_invoice":    {required: []string{"actor", "order"}, optional: []string{"details"}},
-	"open_task":        {required: []string{"actor", "order", "type"}, optional: []string{"details"}},
-	"act":              {required: []string{"actor", "task", "action"}, optional: []string{"reply", "outcome", "text"}},
+	"urge":            {required: []string{"actor", "order"}},
+	"keep_contacting": {required: []string{"actor", "order"}},
+	"report_stall":    {required: []string{"actor", "order"}, optional: []string{"details"}},
+	"chase_invoice":   {required: []string{"actor", "order"}, optional: []string{"details"}},
+	"open_task":       {required: []string{"actor", "order", "type"}, optional: []string{"details", "refund"}},
+	"act": {required: []string{"actor", "task", "action"}, optional: []string{"reply", "outcome", "text", "judgment",
+		"evidence", "continue_refusing", "evidence_request", "mark"}},
 	"file_complaint":   {required: []string{"actor", "order", "kind"}},
 	"finish_complaint": {required: []string{"complaint", "status"}, optional: []string{"actor"}},
+	// The buyer withdraws after agreeing with the shop (撤销投诉); an agent overturns.
+	"withdraw_complaint": {required: []string{"actor", "complaint"}, optional: []string{"text"}},
+	"overturn_complaint": {required: []string{"complaint", "text"}, optional: []string{"actor"}},
+	"overturn_judgment":  {required: []string{"task", "text"}, optional: []string{"actor"}},
+	"file_claim":         {required: []string{"actor", "order", "kind", "text"}, optional: []string{"amount_fen"}},
+	"judge_claim":        {required: []string{"claim", "status"}, optional: []string{"actor", "amount_fen", "text"}},
+	"subscribe":          {required: []string{"actor"}, optional: []string{"on"}},
+	"ask":                {required: []string{"actor", "product", "text"}},
+	"answer":             {required: []string{"actor", "question", "text"}},
 }
 
 var timeKeys = []string{"at", "after", "advance", "note"}
@@ -195,6 +255,7 @@ var typeNames = map[string]string{
 	"sim.Scenario": "the scenario", "sim.Step": "a step", "sim.Expect": "expect", "sim.Reply": "reply",
 	"sim.OutboxCount": "an outbox count", "commerce.Fact": "a fact", "commerce.Shop": "a shop",
 	"commerce.Account": "a sub-account", "commerce.Order": "an order", "commerce.Item": "an item",
+	"commerce.Promise": "a promise",
 }
 
 var notFoundRE = regexp.MustCompile(`field (.+?) not found in type (\S+)`)
@@ -227,6 +288,8 @@ var payloadNames = map[string]string{
 	"commerce.PresenceFact": "presence", "commerce.DelayReportFact": "delay_report", "commerce.ShipmentFact": "shipment",
 	"commerce.TrackingFact": "tracking", "commerce.RefundFact": "refund", "commerce.InvoiceRequestedFact": "invoice_requested",
 	"commerce.InvoiceIssuedFact": "invoice_issued", "commerce.ChatReplyFact": "chat_reply",
+	"commerce.ReceiptConfirmedFact": "receipt_confirmed", "commerce.OrderClosedFact": "order_closed", "commerce.DepositFact": "deposit",
+	"commerce.Product": "product",
 }
 
 // stepNodes returns the mapping nodes of the steps list, for lines and keys.
@@ -357,6 +420,17 @@ func keysOf(st *Step) map[string]bool {
 	set("kind", st.Kind != "")
 	set("complaint", st.Target != "")
 	set("status", st.Status != "")
+	set("claim", st.Claim != "")
+	set("amount_fen", st.Amount != nil)
+	set("refund", st.Refund != nil)
+	set("evidence", st.Evidence != nil)
+	set("continue_refusing", st.ContinueRefusing)
+	set("evidence_request", st.EvidenceRequest != nil)
+	set("mark", st.Mark != nil)
+	set("judgment", st.Judgment != nil)
+	set("product", st.Product != "")
+	set("question", st.Question != "")
+	set("on", st.On != nil)
 	set("expect", st.Expect != nil)
 	set("expect_error", st.ExpectError != "")
 	return k
@@ -429,6 +503,13 @@ func checkCommand(st *Step) error {
 		}
 	case "finish_complaint":
 		return checkRef("complaint", st.Target)
+	case "judge_claim":
+		if st.Status != "upheld" && st.Status != "rejected" {
+			return fmt.Errorf("judge_claim: status is upheld or rejected, not %q", st.Status)
+		}
+		return checkRef("claim", st.Claim)
+	case "answer":
+		return checkRef("question", st.Question)
 	}
 	return nil
 }
@@ -452,25 +533,50 @@ func checkExpect(e *Expect) error {
 			checks++
 		}
 	}
-	taskChecks := e.State != "" || e.Outcome != "" || e.EvidenceWaived != nil || e.AfterFinalDeadline != nil || e.OpenComplaints != nil
-	orderChecks := e.Urged != nil || e.InvoiceLate != nil || e.InvoiceSecondTimeout != nil || e.InvoiceIssued != nil
+	taskChecks := e.State != "" || e.Outcome != "" || e.EvidenceWaived != nil || e.AfterFinalDeadline != nil || e.OpenComplaints != nil ||
+		e.EvidenceItems != nil || e.EvidenceDefault != nil
+	orderChecks := e.Urged != nil || e.InvoiceLate != nil || e.InvoiceSecondTimeout != nil || e.InvoiceIssued != nil || e.TakenOver != nil
 	complaintChecks := e.ComplaintStatus != "" || e.ComplaintKind != ""
+	claimChecks := e.ClaimStatus != ""
+	shopChecks := e.DepositFen != nil || e.CompensatedFen != nil || e.Takeover != nil || e.Liable != nil || e.Points != nil
+	questionChecks := e.QuestionValid != nil || e.QuestionAnswers != nil || e.QuestionSuggested != nil
 	count(e.Tasks != nil)
 	count(taskChecks)
 	count(orderChecks)
 	count(complaintChecks)
+	count(claimChecks)
+	count(shopChecks)
 	count(len(e.Outbox) > 0)
+	count(questionChecks)
 	if checks == 0 {
-		return fmt.Errorf("checks nothing (give tasks, a task with state/outcome/…, an order with urged/invoice_…, a complaint with complaint_status/complaint_kind, or outbox counts)")
+		return fmt.Errorf("checks nothing (give tasks, a task with state/outcome/…, an order with urged/invoice_…, a complaint with complaint_status/complaint_kind, a claim with claim_status, a shop with deposit_fen/compensated_fen/takeover/liable/points, a question with valid/answers/suggested, or outbox counts)")
+	}
+	if claimChecks != (e.Claim != "") {
+		return fmt.Errorf("claim and claim_status go together")
+	}
+	if shopChecks != (e.Shop != "") {
+		return fmt.Errorf("shop goes with deposit_fen, compensated_fen, takeover, liable or points")
+	}
+	if err := checkRef("claim", e.Claim); err != nil {
+		return err
+	}
+	if questionChecks && e.Question == "" {
+		return fmt.Errorf("valid, answers and suggested need question")
+	}
+	if e.Question != "" && !questionChecks {
+		return fmt.Errorf("question %s is given but nothing to check on it", e.Question)
+	}
+	if err := checkRef("question", e.Question); err != nil {
+		return err
 	}
 	if taskChecks && e.Task == "" {
-		return fmt.Errorf("state, outcome, evidence_waived, after_final_deadline and open_complaints need task")
+		return fmt.Errorf("state, outcome, evidence_waived, after_final_deadline, open_complaints, evidence_items and evidence_default need task")
 	}
 	if e.Task != "" && !taskChecks {
 		return fmt.Errorf("task %s is given but nothing to check on it", e.Task)
 	}
 	if orderChecks && e.Order == "" {
-		return fmt.Errorf("urged and invoice_… need order")
+		return fmt.Errorf("urged, invoice_… and taken_over need order")
 	}
 	if e.Order != "" && !orderChecks {
 		return fmt.Errorf("order %s is given but nothing to check on it", e.Order)

@@ -30,6 +30,9 @@ type Store interface {
 // apperr ENOTFOUND error when the thing does not exist, except OpenTask,
 // which returns (nil, nil) when no task is open.
 type ReadTx interface {
+	PolicyReader
+	ScorecardReader
+	ConsoleReader
 	Shop(ctx context.Context, id string) (*commerce.Shop, error)
 	Account(ctx context.Context, id string) (*commerce.Account, error)
 	// ShopAccounts lists a shop's accounts (main and sub), ordered by id.
@@ -89,14 +92,27 @@ type ReadTx interface {
 	// UrgedOrders lists a shop's orders marked "urged" within the shipping
 	// deadline and not shipped (R-URG-3's 催发货订单 filter), by urge time.
 	UrgedOrders(ctx context.Context, shopID string) ([]commerce.Order, error)
+	PromiseReader
+	LiveReader
+	PeopleReader
+	EvidenceReader
+	QAReader
+	BatchReader
+	MetricsReader
+	TaskJSONReader
 }
 
 // Tx is a write transaction.
 type Tx interface {
 	ReadTx
+	IdempotencyPurger
+	PolicyWriter
+	ScorecardWriter
 
 	// RecordFact stores a fact's id (and its canonical JSON) as accepted.
-	// It returns duplicate=true and stores nothing if the id was seen before.
+	// It returns duplicate=true and stores nothing if the id was seen before
+	// (a race with a concurrent transaction may instead fail the transaction
+	// with ErrRetry: see batch.go).
 	RecordFact(ctx context.Context, id string, typ commerce.FactType, at time.Time, payload []byte) (duplicate bool, err error)
 
 	PutShop(ctx context.Context, s *commerce.Shop) error // upsert; SubAccounts are not stored here
@@ -136,6 +152,12 @@ type Tx interface {
 	AppendPoints(ctx context.Context, es []judgment.PointsEntry) error
 
 	PutIdempotent(ctx context.Context, key string, response []byte) error
+	PromiseWriter
+	LiveWriter
+	PeopleWriter
+	EvidenceWriter
+	QAWriter
+	ReplicaWriter
 }
 
 // TaskFilter selects tasks. Zero fields do not filter.
@@ -147,7 +169,12 @@ type TaskFilter struct {
 	State   task.State
 	// DueBefore keeps tasks whose DueAt is before it.
 	DueBefore *time.Time
-	// After is a cursor: keep tasks ordered after this task id (by created_at, id).
+	// After is a cursor: keep tasks ordered after this task id (in the
+	// list's order).
 	After string
+	// ByDue orders by deadline, soonest first, tasks without one last, then
+	// by (created_at, id): an agent's intervention queue. Default: by
+	// (created_at, id).
+	ByDue bool
 	Limit int // 0 means no limit
 }

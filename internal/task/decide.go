@@ -25,6 +25,16 @@ type Command struct {
 	Reason string `json:"reason,omitempty" yaml:"reason"`
 	// Judgment is an agent's judgment of an intervened task (ActJudge).
 	Judgment *Judgment `json:"judgment,omitempty" yaml:"judgment"`
+	// Refund is the buyer's refund reason and remedy, on creation (R-EVD-5).
+	Refund *RefundRequest `json:"refund,omitempty" yaml:"refund"`
+	// Evidence given with a refusal or provide_evidence (R-EVD-1, R-EVD-4).
+	Evidence *EvidenceInput `json:"evidence,omitempty" yaml:"evidence"`
+	// ContinueRefusing confirms a refusal without evidence (R-EVD-2).
+	ContinueRefusing bool `json:"continue_refusing,omitempty" yaml:"continue_refusing"`
+	// EvidenceRequest asks for a second round of evidence (R-EVD-4).
+	EvidenceRequest *EvidenceRequest `json:"evidence_request,omitempty" yaml:"evidence_request"`
+	// Mark is an agent's finding on an evidence item (R-EVD-3).
+	Mark *EvidenceMark `json:"mark,omitempty" yaml:"mark"`
 }
 
 // Judgment is what an agent decided on an intervened task by the dispute
@@ -50,6 +60,12 @@ type Input struct {
 	Account *commerce.Account // the acting shop account, for shop roles
 	Rules   *policy.RuleSet
 	Now     time.Time
+	// EvidenceID is the id for the evidence item the command gives, and
+	// Attachments the uploads it names, resolved and checked by the engine.
+	EvidenceID  string
+	Attachments []Attachment
+	// Evidence are the task's evidence items (loaded for mark_evidence).
+	Evidence []EvidenceItem
 }
 
 // Decision is what Decide concluded: the task's new projection, the event to
@@ -63,6 +79,9 @@ type Decision struct {
 	// Data is the event's payload; the engine encodes it into Event.Data
 	// when it writes, so the pure decision does no JSON work.
 	Data any
+	// Evidence are new evidence items to store; Marked an item an agent marked.
+	Evidence []EvidenceItem
+	Marked   *EvidenceItem
 }
 
 // Decide runs the lifecycle of the task's type for one command. It is pure:
@@ -170,6 +189,9 @@ func guardHolds(g Guard, in *Input) (bool, error) {
 	switch g {
 	case GuardNone:
 		return true, nil
+	case GuardRefuseFree, GuardRefuseWithEvidence, GuardRefuseContinue, GuardEvidenceTask, GuardEvidenceRequest,
+		GuardEvidenceMark, GuardEvidenceDefault:
+		return evidenceGuard(g, in)
 	case GuardNoOpenComplaint:
 		return t.OpenComplaints == 0, nil
 	case GuardOpenComplaint:
@@ -248,10 +270,14 @@ func decideCreate(in *Input) (Decision, error) {
 	if err := checkActor(in, lc.CreatedBy); err != nil {
 		return Decision{}, err
 	}
+	refund, err := checkRefundRequest(&c, in.Rules)
+	if err != nil {
+		return Decision{}, err
+	}
 	t := Task{
 		Type: c.Type, State: lc.Initial, OrderID: o.ID, ShopID: o.ShopID, BuyerID: o.BuyerID,
 		Platform: string(in.Rules.Platform), CreatedAt: in.Now, UpdatedAt: in.Now,
-		PolicyVersion: in.Rules.Version, Details: c.Details, Rev: 1,
+		PolicyVersion: in.Rules.Version, Details: c.Details, Refund: refund, Rev: 1,
 	}
 	rule := "R-SLA-1"
 	switch c.Type {
@@ -285,7 +311,9 @@ func decideCreate(in *Input) (Decision, error) {
 		OrderID: o.ID, ShopID: o.ShopID, At: in.Now, Actor: c.Actor, Action: string(ActCreate),
 		To: lc.Initial, Reason: c.Reason, Rule: rule, PolicyVersion: in.Rules.Version, Visibility: Public,
 	}
-	if len(c.Details) > 0 {
+	if refund != nil {
+		d.Data = map[string]any{"details": c.Details, "refund": refund}
+	} else if len(c.Details) > 0 {
 		d.Data = c.Details
 	}
 	return d, nil
@@ -296,7 +324,7 @@ func startTimers(lc *Lifecycle, r *policy.RuleSet, t *Task, s State, now time.Ti
 	var out []Timer
 	t.DueAt = nil
 	for _, def := range lc.Timers {
-		if def.State != s {
+		if def.State != s || def.ByAction {
 			continue
 		}
 		due, ok := def.Due(r, t.Type, now)
@@ -384,6 +412,14 @@ func apply(in *Input, lc *Lifecycle, tr *Transition) Decision {
 		case ActCollabUnreachable:
 			r.Outcome = "unreachable"
 		}
+		if c.Action == ActRefuse {
+			r.EvidenceRequired = requiresEvidence(in)
+			r.ContinueRefusing = r.EvidenceRequired && c.Evidence == nil
+			// The reply is public: it names only public evidence (R-MSG-2).
+			if c.Evidence != nil && (c.Evidence.Visibility == "" || c.Evidence.Visibility == Public) {
+				r.Evidence = append(slices.Clone(r.Evidence), in.EvidenceID)
+			}
+		}
 		if c.Action != ActPerform {
 			t.Reply = &r
 		}
@@ -399,11 +435,18 @@ func apply(in *Input, lc *Lifecycle, tr *Transition) Decision {
 		}
 		data = map[string]any{"outcome": t.Outcome, "judgment": c.Judgment, "text": c.Text}
 	}
+	edata, vis := applyEvidence(in, &t, &d)
+	if edata != nil {
+		data = edata
+	}
+	if vis == "" {
+		vis = tr.Visibility
+	}
 	d.Task = t
 	d.Event = Event{
 		Stream: t.ID, TaskID: t.ID, OrderID: t.OrderID, ShopID: t.ShopID, At: in.Now, Actor: c.Actor,
 		Action: string(c.Action), From: from, To: t.State, Reason: c.Reason, Rule: tr.Rule,
-		PolicyVersion: in.Rules.Version, Visibility: tr.Visibility,
+		PolicyVersion: in.Rules.Version, Visibility: vis,
 	}
 	d.Data = data
 	return d

@@ -105,6 +105,9 @@ type TimerDef struct {
 	Due   func(r *policy.RuleSet, typ Type, entered time.Time) (time.Time, bool)
 	Fire  Action
 	Rule  string
+	// ByAction: started by an action's decision (R-EVD-4's second round),
+	// not on entering State; Due is unused.
+	ByAction bool
 }
 
 // Lifecycle is the declared life of a family of task types.
@@ -259,23 +262,27 @@ var Lifecycles = []*Lifecycle{
 	},
 	{
 		Family: "refund", Types: []Type{PresaleDepositRefund, ReturnRefund, PostageRefund},
-		Initial: AwaitingSellerReply, CreatedBy: buyer, Timers: standardTimers,
+		Initial: AwaitingSellerReply, CreatedBy: buyer, Timers: withEvidenceTimers(),
 		Transitions: rows([]Transition{
 			{On: ActReplyTimeout, From: replyState, To: PlatformIntervening, By: system, Rule: "R-SLA-4"},
-			{On: ActRefuse, From: sellerTurn, To: PlatformIntervening, By: seller, Rule: "R-SLA-4"},
 			{On: ActPerform, From: sellerTurn, To: Completed, By: seller, Outcome: "performed", Rule: "R-ST-1"},
 			{On: ActRefunded, From: openStates, To: Completed, By: system, Outcome: "refunded", Rule: "R-ST-1"},
-		}),
+		}, evidenceRows()),
 	},
 	{
 		Family: "service", Types: []Type{SignedElsewhere, Exchange, ChangeAddress, Resend, ProvideReturnAddress, Repair, DeliveryProblem},
-		Initial: AwaitingSellerReply, CreatedBy: buyer, Timers: standardTimers,
+		Initial: AwaitingSellerReply, CreatedBy: buyer, Timers: withEvidenceTimers(),
 		Transitions: rows([]Transition{
 			{On: ActReplyTimeout, From: replyState, To: PlatformIntervening, By: system, Rule: "R-SLA-4"},
-			{On: ActRefuse, From: sellerTurn, To: PlatformIntervening, By: seller, Rule: "R-SLA-4"},
 			{On: ActPerform, From: sellerTurn, To: Completed, By: seller, Outcome: "performed", Rule: "R-ST-1"},
-		}),
+		}, evidenceRows()),
 	},
+}
+
+// withEvidenceTimers is the standard timers and the second-round evidence
+// timers (R-EVD-4).
+func withEvidenceTimers() []TimerDef {
+	return append(append([]TimerDef(nil), standardTimers...), evidenceTimers...)
 }
 
 // without drops the rows for the given actions.

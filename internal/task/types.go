@@ -119,6 +119,10 @@ type Task struct {
 	EvidenceWaived bool `json:"evidence_waived,omitempty"`
 	// Details are the buyer's request details (reason, text).
 	Details map[string]string `json:"details,omitempty"`
+	// Refund is the buyer's refund reason and remedy asked (R-EVD-5, R-EVD-3).
+	Refund *RefundRequest `json:"refund,omitempty"`
+	// Evidence is the refusal evidence state (R-EVD-1..4).
+	Evidence *EvidenceState `json:"evidence,omitempty"`
 	// Rev increases with every change; stores use it for optimistic checks.
 	Rev int `json:"rev"`
 }
@@ -132,8 +136,12 @@ type Reply struct {
 	ContactedAt *time.Time `json:"contacted_at,omitempty"`
 	Attempts    int        `json:"attempts,omitempty"`
 	Evidence    []string   `json:"evidence,omitempty"`
-	At          time.Time  `json:"at"`
-	By          Actor      `json:"by"`
+	// EvidenceRequired: the refusal hit an evidence-required scenario (R-EVD-1).
+	EvidenceRequired bool `json:"evidence_required,omitempty"`
+	// ContinueRefusing: refused without evidence after the reminder (R-EVD-2).
+	ContinueRefusing bool      `json:"continue_refusing,omitempty"`
+	At               time.Time `json:"at"`
+	By               Actor     `json:"by"`
 }
 
 // Event is one appended record of a change: to a task (Stream = task id) or to

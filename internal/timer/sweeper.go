@@ -14,6 +14,15 @@ import (
 	"aftersale/internal/store"
 )
 
+// Listener tells of timers other replicas set: ListenTimers calls wake with
+// a due time each time one commits timers, until ctx is done (it then
+// returns ctx's error) or its connection fails (any other error). The
+// PostgreSQL store implements it with LISTEN/NOTIFY; a store with one
+// process (SQLite) needs none: the engine's OnTimerSet hook is enough.
+type Listener interface {
+	ListenTimers(ctx context.Context, wake func(due time.Time)) error
+}
+
 // Sweeper fires timers at their due time.
 type Sweeper struct {
 	Engine *engine.Engine
@@ -24,6 +33,11 @@ type Sweeper struct {
 	// safety net: Wake is the normal way to learn of new timers.
 	Idle time.Duration
 	Log  *slog.Logger
+	// Remote, when set, wakes the sweeper when another replica sets a timer
+	// (Run listens while it runs, and listens again after a failure).
+	Remote Listener
+	// OnFire, when set, is called after each batch the sweeper fired (metrics).
+	OnFire func(engine.FireResult)
 
 	mu   sync.Mutex
 	wake chan struct{}
@@ -71,6 +85,9 @@ func (s *Sweeper) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if s.Remote != nil {
+		go s.listen(ctx, log)
+	}
 	for {
 		for {
 			res, err := s.Engine.FireDue(ctx, s.Clock.Now(), batch)
@@ -87,6 +104,9 @@ func (s *Sweeper) Run(ctx context.Context) error {
 				s.maxLate = res.MaxLate
 			}
 			s.mu.Unlock()
+			if s.OnFire != nil && len(res.Lateness) > 0 {
+				s.OnFire(res)
+			}
 			if res.Fired+res.Skipped < batch {
 				break
 			}
@@ -122,5 +142,27 @@ func (s *Sweeper) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// listen runs Remote.ListenTimers until ctx is done, again after a pause
+// when it fails. After each (re)start it wakes the sweeper, since timers set
+// while nobody listened were not heard.
+func (s *Sweeper) listen(ctx context.Context, log *slog.Logger) {
+	const pause = time.Second
+	for ctx.Err() == nil {
+		err := s.Remote.ListenTimers(ctx, s.Wake)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("timer wake-up listener failed; listening again", "err", err, "after", pause)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		s.Wake(time.Time{})
 	}
 }

@@ -9,8 +9,8 @@
 // text COLLATE "C" so they sort byte-wise, as in SQLite.
 //
 // Transactions:
-//   - Update runs at READ COMMITTED. Every write is a single-row statement
-//     whose outcome does not depend on a snapshot (upserts, ON CONFLICT,
+//   - Update runs at READ COMMITTED. Every write is a statement whose
+//     outcome does not depend on a snapshot (upserts, ON CONFLICT,
 //     the rev check on tasks, counters incremented in place), so the
 //     stricter levels would add serialization failures and retries without
 //     preventing anything more. The projections the engine reads, changes
@@ -19,6 +19,11 @@
 //     instead of losing one update. Shops and accounts are not locked: a
 //     shop is read by nearly every command (a hot row) and both are only
 //     replaced wholesale from facts.
+//   - Writes whose outcome is certain are queued and sent together, one
+//     statement per table, with the next read or at commit (pipe.go,
+//     bulk.go): a batch of 1000 facts or timers is a few round trips.
+//   - A commit that set timers sends NOTIFY with the earliest due time, so
+//     the sweepers of other replicas wake (wake.go, ListenTimers).
 //   - View runs at REPEATABLE READ READ ONLY: one snapshot, taken at its
 //     first statement.
 //   - ClaimDue deletes due timers chosen with FOR UPDATE SKIP LOCKED, so
@@ -36,8 +41,10 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -98,6 +105,8 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 type Store struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
+	// channel is the NOTIFY channel of timer wake-ups (one per schema).
+	channel string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -125,7 +134,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	if err := s.initChannel(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Pool returns the store's connection pool, for statements the contract does
@@ -161,14 +175,34 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 			_ = pgTx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if err := fn(&wtx{rtx{tx: pgTx, lock: true}}); err != nil {
-		return err
+	p := &pipe{Tx: pgTx}
+	if err := fn(&wtx{rtx{tx: p, lock: true}}); err != nil {
+		if p.err != nil {
+			// The root cause: a queued write failed (the error fn saw
+			// may have been rewrapped on its way, losing ErrRetry).
+			return retryable(p.err)
+		}
+		return retryable(err)
 	}
-	if err := pgTx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+	if !p.wake.IsZero() {
+		// Delivered at commit, and only if it commits.
+		p.queue(nil, wNotify, s.channel, p.wake.UTC().Format(time.RFC3339Nano))
+	}
+	if err := p.Commit(ctx); err != nil {
+		return retryable(fmt.Errorf("postgres: commit: %w", err))
 	}
 	committed = true
 	return nil
+}
+
+// retryable marks a deadlock or serialization failure (a race with a
+// concurrent transaction, which PostgreSQL rolled back) with store.ErrRetry.
+func retryable(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") && !errors.Is(err, store.ErrRetry) {
+		return fmt.Errorf("%w (%w)", err, store.ErrRetry)
+	}
+	return err
 }
 
 // View runs fn in a REPEATABLE READ READ ONLY transaction: one consistent
@@ -182,5 +216,5 @@ func (s *Store) View(ctx context.Context, fn func(store.ReadTx) error) error {
 		return fmt.Errorf("postgres: begin read: %w", err)
 	}
 	defer func() { _ = pgTx.Rollback(context.WithoutCancel(ctx)) }()
-	return fn(&rtx{tx: pgTx})
+	return fn(&rtx{tx: &pipe{Tx: pgTx}})
 }

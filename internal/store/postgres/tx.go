@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"aftersale/internal/store/storecodec"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -20,14 +19,17 @@ import (
 	"aftersale/internal/judgment"
 	"aftersale/internal/notify"
 	"aftersale/internal/store"
+	"aftersale/internal/store/storecodec"
 	"aftersale/internal/task"
 )
 
 // rtx is a read transaction (and the read half of a write transaction).
 // pgx prepares and caches every statement per connection on first use, so
-// the SQL below is parsed once per connection.
+// the SQL below is parsed once per connection. Statements go through a pipe
+// (pipe.go): in a write transaction, writes are queued and sent in front of
+// the next read, in one round trip.
 type rtx struct {
-	tx pgx.Tx
+	tx *pipe
 	// lock makes the single-row reads of projections the engine writes
 	// back (orders, tasks, complaints) take a row lock: FOR UPDATE.
 	lock bool
@@ -83,13 +85,6 @@ const (
 	qFactsSeen     = `SELECT id FROM facts WHERE id = ANY($1)`
 
 	wFact = `INSERT INTO facts (id, type, at, payload) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`
-	wShop = `INSERT INTO shops (id, platform, industry, data) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (id) DO UPDATE SET platform = excluded.platform, industry = excluded.industry, data = excluded.data`
-	wAccount = `INSERT INTO accounts (id, shop_id, data) VALUES ($1, $2, $3)
-		ON CONFLICT (id) DO UPDATE SET shop_id = excluded.shop_id, data = excluded.data`
-	wOrder = `INSERT INTO orders (id, shop_id, buyer_id, urged_at, shipped_at, data) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (id) DO UPDATE SET shop_id = excluded.shop_id, buyer_id = excluded.buyer_id,
-			urged_at = excluded.urged_at, shipped_at = excluded.shipped_at, data = excluded.data`
 	// ON CONFLICT DO NOTHING (no target) covers both the primary key and the
 	// tasks_open partial unique index; InsertTask tells them apart after.
 	wInsertTask = `INSERT INTO tasks (id, order_id, shop_id, buyer_id, type, state, created_at, due_at, rev, data)
@@ -97,30 +92,18 @@ const (
 	// A task's identity columns (order, shop, buyer, type, created_at) never
 	// change: setting only the mutable ones spares the indexes on the others.
 	wUpdateTask = `UPDATE tasks SET state = $2, due_at = $3, rev = $4, data = $5 WHERE id = $1 AND rev < $4`
-	wEvent      = `INSERT INTO events (stream, task_id, order_id, shop_id, at, body, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`
-	wSetTimer = `INSERT INTO timers (subject, kind, due_at, set_at, policy_version) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (subject, kind) DO UPDATE SET due_at = excluded.due_at, set_at = excluded.set_at,
-			policy_version = excluded.policy_version`
-	wStopTimer  = `DELETE FROM timers WHERE subject = $1 AND kind = $2`
-	wStopTimers = `DELETE FROM timers WHERE subject = $1`
+	wNotify     = `SELECT pg_notify($1, $2)`
+	qReserve    = `SELECT nextval(pg_get_serial_sequence($1, 'seq')) FROM generate_series(1, $2)`
 	// SKIP LOCKED: timers another transaction has claimed (and not yet
 	// committed or rolled back) are passed over, not waited for.
 	wClaimDue = `DELETE FROM timers WHERE (subject, kind) IN (
 			SELECT subject, kind FROM timers WHERE due_at <= $1
 			ORDER BY due_at, subject, kind LIMIT $2 FOR UPDATE SKIP LOCKED)
 		RETURNING subject, kind, due_at, set_at, policy_version`
-	wFiring = `INSERT INTO firings (subject, kind, due_at, fired_at, late_ns) VALUES ($1, $2, $3, $4, $5)`
-	wOutbox = `INSERT INTO outbox (kind, recipient, status, at, body, payload)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`
 	// Exact under concurrency: the row lock serializes increments of a key.
 	wIncr = `INSERT INTO counters (key, value) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET value = counters.value + excluded.value RETURNING value`
-	wPoints    = `INSERT INTO points (id, shop_id, at, data) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`
-	wComplaint = `INSERT INTO complaints (id, order_id, filed_at, data) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id, filed_at = excluded.filed_at, data = excluded.data`
-	wIdempotent = `INSERT INTO idempotency (key, response) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET response = excluded.response`
+	wPoints = `INSERT INTO points (id, shop_id, at, data) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`
 )
 
 // pick returns the locking variant of a query inside Update.
@@ -143,7 +126,7 @@ func limit(n int) any {
 // ENOTFOUND error naming field when there is no row.
 func (t *rtx) getJSON(ctx context.Context, q string, dst any, field, what, key string) error {
 	var data []byte
-	err := t.tx.QueryRow(ctx, q, key).Scan(&data)
+	err := t.tx.reader(q).QueryRow(ctx, q, key).Scan(&data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return apperr.NotFound(field, "%s %q not found", what, key)
 	}
@@ -158,7 +141,7 @@ func (t *rtx) getJSON(ctx context.Context, q string, dst any, field, what, key s
 
 // listJSON runs q and decodes the JSON column of every row into a new T.
 func listJSON[T any](ctx context.Context, t *rtx, what, q string, args ...any) ([]T, error) {
-	rows, err := t.tx.Query(ctx, q, args...)
+	rows, err := t.tx.reader(q).Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list %s: %w", what, err)
 	}
@@ -233,6 +216,7 @@ func (t *rtx) Task(ctx context.Context, id string) (*task.Task, error) {
 	if err := t.getJSON(ctx, t.pick(qTask, qTaskLock), &x, "task_id", "task", id); err != nil {
 		return nil, err
 	}
+	t.noteLocked(&x)
 	return &x, nil
 }
 
@@ -242,7 +226,37 @@ func (t *rtx) TasksByID(ctx context.Context, ids []string) ([]task.Task, error) 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return listJSON[task.Task](ctx, t, "tasks", t.pick(qTasksByID, qTasksByIDLock), ids)
+	ts, err := listJSON[task.Task](ctx, t, "tasks", t.pick(qTasksByID, qTasksByIDLock), ids)
+	for i := range ts {
+		t.noteLocked(&ts[i])
+	}
+	return ts, err
+}
+
+// noteLocked remembers, in a write transaction, a task row read FOR UPDATE
+// (or inserted): no other transaction can change it before this one ends,
+// so an update of it with a newer rev cannot fail and may be queued.
+func (t *rtx) noteLocked(x *task.Task) {
+	if !t.lock {
+		return
+	}
+	if t.tx.tasks == nil {
+		t.tx.tasks = map[string]lockedTask{}
+	}
+	t.tx.tasks[x.ID] = lockedTask{rev: int64(x.Rev), completed: x.State == task.Completed}
+}
+
+// noteFacts remembers, in a write transaction, fact ids read as recorded or not.
+func (t *rtx) noteFacts(ids []string, seen map[string]bool) {
+	if !t.lock {
+		return
+	}
+	if t.tx.facts == nil {
+		t.tx.facts = make(map[string]bool, len(ids))
+	}
+	for _, id := range ids {
+		t.tx.facts[id] = seen[id]
+	}
 }
 
 // OpenTask implements store.ReadTx. Inside Update the open task's row is
@@ -260,11 +274,21 @@ func (t *rtx) OpenTask(ctx context.Context, orderID string, typ task.Type) (*tas
 	if err := json.Unmarshal(data, &x); err != nil {
 		return nil, fmt.Errorf("postgres: decode task: %w", err)
 	}
+	t.noteLocked(&x)
 	return &x, nil
 }
 
 // Tasks implements store.ReadTx.
 func (t *rtx) Tasks(ctx context.Context, f store.TaskFilter) ([]task.Task, error) {
+	q, args, err := t.tasksQuery(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return listJSON[task.Task](ctx, t, "tasks", q, args...)
+}
+
+// tasksQuery is the SELECT of the tasks' data a filter selects, in order.
+func (t *rtx) tasksQuery(ctx context.Context, f store.TaskFilter) (string, []any, error) {
 	var conds []string
 	var args []any
 	add := func(cond string, v any) {
@@ -289,17 +313,24 @@ func (t *rtx) Tasks(ctx context.Context, f store.TaskFilter) ([]task.Task, error
 	if f.DueBefore != nil {
 		add("due_at < ?", *f.DueBefore)
 	}
+	// Tasks without a deadline sort after every deadline.
+	const dueKey = "coalesce(due_at, 'infinity'::timestamptz)"
 	if f.After != "" {
 		var created time.Time
 		err := t.tx.QueryRow(ctx, qTaskCursor, f.After).Scan(&created)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, apperr.NotFound("after", "cursor task %q not found", f.After)
+			return "", nil, apperr.NotFound("after", "cursor task %q not found", f.After)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("postgres: read cursor: %w", err)
+			return "", nil, fmt.Errorf("postgres: read cursor: %w", err)
 		}
-		args = append(args, created, f.After)
-		conds = append(conds, fmt.Sprintf("(created_at, id) > ($%d, $%d)", len(args)-1, len(args)))
+		args = append(args, f.After, created)
+		if f.ByDue {
+			conds = append(conds, fmt.Sprintf("(%s, created_at, id) > ((SELECT %s FROM tasks WHERE id = $%d), $%d, $%d)",
+				dueKey, dueKey, len(args)-1, len(args), len(args)-1))
+		} else {
+			conds = append(conds, fmt.Sprintf("(created_at, id) > ($%d, $%d)", len(args), len(args)-1))
+		}
 	}
 	var b strings.Builder
 	b.WriteString("SELECT data FROM tasks")
@@ -307,12 +338,16 @@ func (t *rtx) Tasks(ctx context.Context, f store.TaskFilter) ([]task.Task, error
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(conds, " AND "))
 	}
-	b.WriteString(" ORDER BY created_at, id")
+	if f.ByDue {
+		b.WriteString(" ORDER BY " + dueKey + ", created_at, id")
+	} else {
+		b.WriteString(" ORDER BY created_at, id")
+	}
 	if f.Limit > 0 {
 		args = append(args, int64(f.Limit))
 		fmt.Fprintf(&b, " LIMIT $%d", len(args))
 	}
-	return listJSON[task.Task](ctx, t, "tasks", b.String(), args...)
+	return b.String(), args, nil
 }
 
 // CountTasks implements store.ReadTx.
@@ -345,7 +380,7 @@ func (t *rtx) CountTasks(ctx context.Context, shopID string) (map[task.State]int
 
 // scanEvents reads (seq, body, data) rows.
 func (t *rtx) scanEvents(ctx context.Context, q string, args ...any) ([]task.Event, error) {
-	rows, err := t.tx.Query(ctx, q, args...)
+	rows, err := t.tx.reader(q).Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list events: %w", err)
 	}
@@ -511,6 +546,7 @@ func (t *rtx) FactSeen(ctx context.Context, id string) (bool, error) {
 	if err := t.tx.QueryRow(ctx, qFactSeen, id).Scan(&seen); err != nil {
 		return false, fmt.Errorf("postgres: read fact %q: %w", id, err)
 	}
+	t.noteFacts([]string{id}, map[string]bool{id: seen})
 	return seen, nil
 }
 
@@ -532,7 +568,11 @@ func (t *rtx) FactsSeen(ctx context.Context, ids []string) (map[string]bool, err
 		}
 		seen[id] = true
 	}
-	return seen, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: read facts: %w", err)
+	}
+	t.noteFacts(ids, seen)
+	return seen, nil
 }
 
 // Counter implements store.ReadTx.
@@ -548,48 +588,73 @@ func (t *rtx) Counter(ctx context.Context, key string) (int64, error) {
 	return v, nil
 }
 
-// RecordFact implements store.Tx.
+// The writes below whose outcome is certain are queued on the pipe (see
+// pipe.go) and sent in front of the next read or at commit; the others run at
+// once, carrying the queue in the same round trip.
+
+// wrote returns a result check that wraps a queued write's error.
+func wrote(format string, args ...any) func(pgconn.CommandTag, error) error {
+	return func(_ pgconn.CommandTag, err error) error {
+		if err != nil {
+			return fmt.Errorf("postgres: "+format+": %w", append(args, err)...)
+		}
+		return nil
+	}
+}
+
+// RecordFact implements store.Tx. When this transaction read the id with
+// FactSeen or FactsSeen, the answer is known without a round trip and the
+// insert is queued; if a concurrent transaction records the same id after
+// that read, the queued insert fails on the primary key and the transaction
+// fails with an error wrapping store.ErrRetry (nothing is committed; running
+// it again answers duplicate). Other ids are inserted at once.
 func (t *wtx) RecordFact(ctx context.Context, id string, typ commerce.FactType, at time.Time, payload []byte) (bool, error) {
+	if seen, ok := t.tx.facts[id]; ok {
+		if seen {
+			return true, nil
+		}
+		t.tx.facts[id] = true
+		t.tx.add(bFactNew, id, string(typ), at, blob(payload))
+		return false, nil
+	}
 	tag, err := t.tx.Exec(ctx, wFact, id, string(typ), at, storecodec.Blob(payload))
 	if err != nil {
 		return false, fmt.Errorf("postgres: record fact %q: %w", id, err)
 	}
+	if t.tx.facts == nil {
+		t.tx.facts = map[string]bool{}
+	}
+	t.tx.facts[id] = true
 	return tag.RowsAffected() == 0, nil
 }
 
-// PutShop implements store.Tx. SubAccounts are not stored.
+// PutShop implements store.Tx (queued). SubAccounts are not stored.
 func (t *wtx) PutShop(ctx context.Context, s *commerce.Shop) error {
 	data, err := storecodec.EncodeUTC(storecodec.ShopStored(s))
 	if err != nil {
 		return fmt.Errorf("postgres: encode shop %q: %w", s.ID, err)
 	}
-	if _, err := t.tx.Exec(ctx, wShop, s.ID, string(s.Platform), s.Industry, string(data)); err != nil {
-		return fmt.Errorf("postgres: put shop %q: %w", s.ID, err)
-	}
+	t.tx.add(bShop, s.ID, string(s.Platform), s.Industry, string(data))
 	return nil
 }
 
-// PutAccount implements store.Tx.
+// PutAccount implements store.Tx (queued).
 func (t *wtx) PutAccount(ctx context.Context, a *commerce.Account) error {
 	data, err := storecodec.EncodeUTC(a)
 	if err != nil {
 		return fmt.Errorf("postgres: encode account %q: %w", a.ID, err)
 	}
-	if _, err := t.tx.Exec(ctx, wAccount, a.ID, a.ShopID, string(data)); err != nil {
-		return fmt.Errorf("postgres: put account %q: %w", a.ID, err)
-	}
+	t.tx.add(bAccount, a.ID, a.ShopID, string(data))
 	return nil
 }
 
-// PutOrder implements store.Tx.
+// PutOrder implements store.Tx (queued).
 func (t *wtx) PutOrder(ctx context.Context, o *commerce.Order) error {
 	data, err := storecodec.EncodeUTC(o)
 	if err != nil {
 		return fmt.Errorf("postgres: encode order %q: %w", o.ID, err)
 	}
-	if _, err := t.tx.Exec(ctx, wOrder, o.ID, o.ShopID, o.BuyerID, nullTime(o.UrgedAt), nullTime(o.ShippedAt), string(data)); err != nil {
-		return fmt.Errorf("postgres: put order %q: %w", o.ID, err)
-	}
+	t.tx.add(bOrder, o.ID, o.ShopID, o.BuyerID, timePtr(o.UrgedAt), timePtr(o.ShippedAt), string(data))
 	return nil
 }
 
@@ -607,7 +672,8 @@ func openExists(x *task.Task) error {
 	return apperr.Conflict("task.open_exists", "", "a %s task is already open on order %s", x.Type, x.OrderID)
 }
 
-// InsertTask implements store.Tx. The insert is ON CONFLICT DO NOTHING, so a
+// InsertTask implements store.Tx. It runs at once: its conflict is an
+// answer the engine acts on. The insert is ON CONFLICT DO NOTHING, so a
 // conflict never aborts the transaction (no savepoint needed); when nothing
 // was inserted, an existing id is ECONFLICT "task.exists", otherwise the open
 // task of the same type on the order is ECONFLICT "task.open_exists".
@@ -622,6 +688,7 @@ func (t *wtx) InsertTask(ctx context.Context, x *task.Task) error {
 		return fmt.Errorf("postgres: insert task %q: %w", x.ID, err)
 	}
 	if tag.RowsAffected() == 1 {
+		t.noteLocked(x)
 		return nil
 	}
 	var exists bool
@@ -640,10 +707,19 @@ func (t *wtx) InsertTask(ctx context.Context, x *task.Task) error {
 // while another of its type is open on the order is ECONFLICT
 // "task.open_exists"; the update runs inside a savepoint (sent in the same
 // round trip), so the transaction stays usable after that refusal.
+//
+// When this transaction holds the task's row lock (it read the task inside
+// Update, or inserted it), the rev is newer and the task does not leave the
+// completed state, none of these can happen: the update is queued.
 func (t *wtx) UpdateTask(ctx context.Context, x *task.Task) error {
 	data, err := storecodec.EncodeUTC(x)
 	if err != nil {
 		return fmt.Errorf("postgres: encode task %q: %w", x.ID, err)
+	}
+	if l, ok := t.tx.tasks[x.ID]; ok && int64(x.Rev) > l.rev && (!l.completed || x.State == task.Completed) {
+		t.tx.add(bTaskUpdate, x.ID, string(x.State), timePtr(x.DueAt), int64(x.Rev), string(data))
+		t.noteLocked(x)
+		return nil
 	}
 	b := &pgx.Batch{}
 	b.Queue(`SAVEPOINT update_task`)
@@ -669,6 +745,8 @@ func (t *wtx) UpdateTask(ctx context.Context, x *task.Task) error {
 		return fmt.Errorf("postgres: update task %q: %w", x.ID, err)
 	}
 	if tag.RowsAffected() == 1 {
+		// The UPDATE locked the row.
+		t.noteLocked(x)
 		return nil
 	}
 	var rev int64
@@ -682,68 +760,117 @@ func (t *wtx) UpdateTask(ctx context.Context, x *task.Task) error {
 	return apperr.Conflict("task.stale", "", "task %s is at rev %d; rev %d is not newer", x.ID, rev, x.Rev)
 }
 
-// AppendEvents implements store.Tx. The events are sent in one round trip.
+// exactReservations is how many reservations of a table per transaction
+// take exactly the values asked for, before blocks are fetched ahead.
+const exactReservations = 3
+
+// reserve returns n values of the identity sequence of table's seq column.
+// Values are fetched ahead in growing blocks (one round trip, carrying the
+// queue) and handed out in increasing order, so rows appended in one
+// transaction keep their order; values left when it ends are skipped, as
+// sequences skip values of rolled-back transactions.
+func (t *wtx) reserve(ctx context.Context, table string, n int) ([]int64, error) {
+	if t.tx.err != nil {
+		return nil, t.tx.err
+	}
+	have := t.tx.seqs[table]
+	if len(have) < n {
+		// The first few reservations of a transaction take exactly what
+		// is asked: a command appends a few rows in a few calls and leaves
+		// no unused values, so readers following the log in sequence order
+		// (the live hub) meet no gap to wait behind. From the fourth call
+		// on, blocks double (16, 32, … 4096): a sweep of 1000 firings
+		// reserves about 10 times and leaves at most one partial block.
+		if t.tx.block == nil {
+			t.tx.block = map[string]int{}
+		}
+		if t.tx.calls == nil {
+			t.tx.calls = map[string]int{}
+		}
+		t.tx.calls[table]++
+		want := n - len(have)
+		if t.tx.calls[table] > exactReservations {
+			block := min(max(2*t.tx.block[table], 16), 4096)
+			t.tx.block[table] = block
+			want = max(want, block)
+		}
+		// The sequence is not a table with queued writes: no need to send them.
+		rows, err := t.tx.Tx.Query(ctx, qReserve, table, int64(want))
+		if err != nil {
+			return nil, fmt.Errorf("postgres: reserve %s seqs: %w", table, err)
+		}
+		more := make([]int64, 0, len(have)+want)
+		more = append(more, have...)
+		for rows.Next() {
+			var v int64
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("postgres: reserve %s seqs: %w", table, err)
+			}
+			more = append(more, v)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("postgres: reserve %s seqs: %w", table, err)
+		}
+		if len(more) < n {
+			return nil, fmt.Errorf("postgres: reserve %s seqs: got %d of %d", table, len(more), n)
+		}
+		// nextval in one statement is increasing; keep the order explicit.
+		slices.Sort(more)
+		have = more
+	}
+	if t.tx.seqs == nil {
+		t.tx.seqs = map[string][]int64{}
+	}
+	t.tx.seqs[table] = have[n:]
+	return have[:n:n], nil
+}
+
+// AppendEvents implements store.Tx (queued, with seqs reserved ahead).
 func (t *wtx) AppendEvents(ctx context.Context, evs []task.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	b := &pgx.Batch{}
+	bodies := make([]string, len(evs))
 	for i := range evs {
-		e := &evs[i]
-		body, err := storecodec.EncodeUTC(storecodec.EventBody(e))
+		body, err := storecodec.EncodeUTC(storecodec.EventBody(&evs[i]))
 		if err != nil {
 			return fmt.Errorf("postgres: encode event: %w", err)
 		}
-		b.Queue(wEvent, e.Stream, e.TaskID, e.OrderID, e.ShopID, e.At, string(body), storecodec.Blob(e.Data))
+		bodies[i] = string(body)
 	}
-	seqs, err := t.insertReturning(ctx, b)
+	seqs, err := t.reserve(ctx, "events", len(evs))
 	if err != nil {
 		return fmt.Errorf("postgres: append events: %w", err)
 	}
 	for i := range evs {
-		evs[i].Seq = seqs[i]
+		e := &evs[i]
+		t.tx.add(bEvent, seqs[i], e.Stream, e.TaskID, e.OrderID, e.ShopID, e.At, bodies[i], blob(e.Data))
+		e.Seq = seqs[i]
 	}
 	return nil
 }
 
-// insertReturning runs a batch of INSERT … RETURNING seq statements and
-// returns the seqs in order.
-func (t *wtx) insertReturning(ctx context.Context, b *pgx.Batch) ([]int64, error) {
-	br := t.tx.SendBatch(ctx, b)
-	seqs := make([]int64, b.Len())
-	var err error
-	for i := range seqs {
-		if err = br.QueryRow().Scan(&seqs[i]); err != nil {
-			break
-		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	return seqs, err
-}
-
-// SetTimer implements store.Tx.
+// SetTimer implements store.Tx (queued). The earliest due time set is
+// announced to other replicas at commit (see ListenTimers).
 func (t *wtx) SetTimer(ctx context.Context, tm task.Timer) error {
-	if _, err := t.tx.Exec(ctx, wSetTimer, tm.Subject, tm.Kind, tm.DueAt, tm.SetAt, tm.PolicyVersion); err != nil {
-		return fmt.Errorf("postgres: set timer %s/%s: %w", tm.Subject, tm.Kind, err)
+	t.tx.timers.set(tm)
+	if t.tx.wake.IsZero() || tm.DueAt.Before(t.tx.wake) {
+		t.tx.wake = tm.DueAt
 	}
 	return nil
 }
 
-// StopTimer implements store.Tx.
+// StopTimer implements store.Tx (queued).
 func (t *wtx) StopTimer(ctx context.Context, subject, kind string) error {
-	if _, err := t.tx.Exec(ctx, wStopTimer, subject, kind); err != nil {
-		return fmt.Errorf("postgres: stop timer %s/%s: %w", subject, kind, err)
-	}
+	t.tx.timers.stop(subject, kind)
 	return nil
 }
 
-// StopTimers implements store.Tx.
+// StopTimers implements store.Tx (queued).
 func (t *wtx) StopTimers(ctx context.Context, subject string) error {
-	if _, err := t.tx.Exec(ctx, wStopTimers, subject); err != nil {
-		return fmt.Errorf("postgres: stop timers of %s: %w", subject, err)
-	}
+	t.tx.timers.stopAll(subject)
 	return nil
 }
 
@@ -761,46 +888,40 @@ func (t *wtx) ClaimDue(ctx context.Context, now time.Time, n int) ([]task.Timer,
 	return timers, nil
 }
 
-// RecordFirings implements store.Tx. The firings are sent in one round trip.
+// RecordFirings implements store.Tx (queued).
 func (t *wtx) RecordFirings(ctx context.Context, fs []task.Firing) error {
-	if len(fs) == 0 {
-		return nil
-	}
-	b := &pgx.Batch{}
 	for _, f := range fs {
-		b.Queue(wFiring, f.Subject, f.Kind, f.DueAt, f.FiredAt, int64(f.Late))
-	}
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("postgres: record firings: %w", err)
+		t.tx.add(bFiring, f.Subject, f.Kind, f.DueAt, f.FiredAt, int64(f.Late))
 	}
 	return nil
 }
 
-// AppendOutbox implements store.Tx. The messages are sent in one round trip.
+// AppendOutbox implements store.Tx (queued, with seqs reserved ahead).
 func (t *wtx) AppendOutbox(ctx context.Context, ms []notify.Message) error {
 	if len(ms) == 0 {
 		return nil
 	}
-	b := &pgx.Batch{}
+	bodies := make([]string, len(ms))
 	for i := range ms {
-		m := &ms[i]
-		body, err := storecodec.EncodeUTC(storecodec.MessageBody(m))
+		body, err := storecodec.EncodeUTC(storecodec.MessageBody(&ms[i]))
 		if err != nil {
 			return fmt.Errorf("postgres: encode outbox message: %w", err)
 		}
-		b.Queue(wOutbox, string(m.Kind), m.Recipient, string(m.Status), m.At, string(body), storecodec.Blob(m.Payload))
+		bodies[i] = string(body)
 	}
-	seqs, err := t.insertReturning(ctx, b)
+	seqs, err := t.reserve(ctx, "outbox", len(ms))
 	if err != nil {
 		return fmt.Errorf("postgres: append outbox messages: %w", err)
 	}
 	for i := range ms {
-		ms[i].Seq = seqs[i]
+		m := &ms[i]
+		t.tx.add(bOutbox, seqs[i], string(m.Kind), m.Recipient, string(m.Status), m.At, bodies[i], blob(m.Payload))
+		m.Seq = seqs[i]
 	}
 	return nil
 }
 
-// IncrCounter implements store.Tx.
+// IncrCounter implements store.Tx. It runs at once (the caller reads the value).
 func (t *wtx) IncrCounter(ctx context.Context, key string, delta int64) (int64, error) {
 	var v int64
 	if err := t.tx.QueryRow(ctx, wIncr, key, delta).Scan(&v); err != nil {
@@ -809,19 +930,17 @@ func (t *wtx) IncrCounter(ctx context.Context, key string, delta int64) (int64, 
 	return v, nil
 }
 
-// PutComplaint implements store.Tx.
+// PutComplaint implements store.Tx (queued).
 func (t *wtx) PutComplaint(ctx context.Context, c *judgment.Complaint) error {
 	data, err := storecodec.EncodeUTC(c)
 	if err != nil {
 		return fmt.Errorf("postgres: encode complaint %q: %w", c.ID, err)
 	}
-	if _, err := t.tx.Exec(ctx, wComplaint, c.ID, c.OrderID, c.FiledAt, string(data)); err != nil {
-		return fmt.Errorf("postgres: put complaint %q: %w", c.ID, err)
-	}
+	t.tx.add(bComplaint, c.ID, c.OrderID, c.FiledAt, string(data))
 	return nil
 }
 
-// AppendPoints implements store.Tx.
+// AppendPoints implements store.Tx. It runs at once (a repeated id is an answer).
 func (t *wtx) AppendPoints(ctx context.Context, es []judgment.PointsEntry) error {
 	for i := range es {
 		e := &es[i]
@@ -840,10 +959,8 @@ func (t *wtx) AppendPoints(ctx context.Context, es []judgment.PointsEntry) error
 	return nil
 }
 
-// PutIdempotent implements store.Tx. Putting a key again replaces its response.
+// PutIdempotent implements store.Tx (queued). Putting a key again replaces its response.
 func (t *wtx) PutIdempotent(ctx context.Context, key string, response []byte) error {
-	if _, err := t.tx.Exec(ctx, wIdempotent, key, storecodec.Blob(response)); err != nil {
-		return fmt.Errorf("postgres: put idempotency key: %w", err)
-	}
+	t.tx.add(bIdempotent, key, blob(response))
 	return nil
 }

@@ -198,6 +198,16 @@ func (t *rtx) OpenTask(ctx context.Context, orderID string, typ task.Type) (*tas
 
 // Tasks implements store.ReadTx.
 func (t *rtx) Tasks(ctx context.Context, f store.TaskFilter) ([]task.Task, error) {
+	q, args, err := t.tasksQuery(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	return listJSON[task.Task](rows, err, "tasks")
+}
+
+// tasksQuery is the SELECT of the tasks' data a filter selects, in order.
+func (t *rtx) tasksQuery(ctx context.Context, f store.TaskFilter) (string, []any, error) {
 	var conds []string
 	var args []any
 	add := func(cond string, vs ...any) {
@@ -222,16 +232,23 @@ func (t *rtx) Tasks(ctx context.Context, f store.TaskFilter) ([]task.Task, error
 	if f.DueBefore != nil {
 		add("due_at < ?", fmtTime(*f.DueBefore))
 	}
+	// Tasks without a deadline sort after every deadline (times are
+	// fixed-width RFC 3339 text, so text order is time order).
+	const dueKey = "coalesce(due_at, '9999-12-31T23:59:59.999999Z')"
 	if f.After != "" {
-		var created string
-		err := t.stmt(ctx, qTaskCursor).QueryRowContext(ctx, f.After).Scan(&created)
+		var created, due string
+		err := t.tx.QueryRowContext(ctx, "SELECT created_at, "+dueKey+" FROM tasks WHERE id = ?", f.After).Scan(&created, &due)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, apperr.NotFound("after", "cursor task %q not found", f.After)
+			return "", nil, apperr.NotFound("after", "cursor task %q not found", f.After)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: read cursor: %w", err)
+			return "", nil, fmt.Errorf("sqlite: read cursor: %w", err)
 		}
-		add("(created_at, id) > (?, ?)", created, f.After)
+		if f.ByDue {
+			add("("+dueKey+", created_at, id) > (?, ?, ?)", due, created, f.After)
+		} else {
+			add("(created_at, id) > (?, ?)", created, f.After)
+		}
 	}
 	var b strings.Builder
 	b.WriteString("SELECT data FROM tasks")
@@ -239,13 +256,16 @@ func (t *rtx) Tasks(ctx context.Context, f store.TaskFilter) ([]task.Task, error
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(conds, " AND "))
 	}
-	b.WriteString(" ORDER BY created_at, id")
+	if f.ByDue {
+		b.WriteString(" ORDER BY " + dueKey + ", created_at, id")
+	} else {
+		b.WriteString(" ORDER BY created_at, id")
+	}
 	if f.Limit > 0 {
 		b.WriteString(" LIMIT ?")
 		args = append(args, f.Limit)
 	}
-	rows, err := t.tx.QueryContext(ctx, b.String(), args...)
-	return listJSON[task.Task](rows, err, "tasks")
+	return b.String(), args, nil
 }
 
 // CountTasks implements store.ReadTx.

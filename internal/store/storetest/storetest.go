@@ -50,10 +50,7 @@ import (
 
 // Run runs the conformance suite against the stores open returns.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
+	tests := []suiteCase{
 		{"RecordFact", testRecordFact},
 		{"Shop", testShop},
 		{"Account", testAccount},
@@ -81,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ViewSnapshot", testViewSnapshot},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 	}
+	tests = append(tests, registered...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -93,6 +91,21 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			tc.fn(t, s)
 		})
 	}
+}
+
+// suiteCase is one named conformance check.
+type suiteCase struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
+}
+
+// registered holds the cases that files of their own add with register
+// (one file per area of the contract: evidence, promises, accounts, …).
+var registered []suiteCase
+
+// register adds a conformance case; call it from an init function.
+func register(name string, fn func(t *testing.T, s store.Store)) {
+	registered = append(registered, suiteCase{name, fn})
 }
 
 // t0 is the suite's base time (microsecond precision, UTC).
@@ -643,6 +656,18 @@ func expected(set []*task.Task, f store.TaskFilter) []string {
 		}
 	}
 	slices.SortFunc(m, func(a, b *task.Task) int {
+		if f.ByDue {
+			switch {
+			case a.DueAt != nil && b.DueAt == nil:
+				return -1
+			case a.DueAt == nil && b.DueAt != nil:
+				return 1
+			case a.DueAt != nil:
+				if c := a.DueAt.Compare(*b.DueAt); c != 0 {
+					return c
+				}
+			}
+		}
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
@@ -670,6 +695,11 @@ var filters = []store.TaskFilter{
 	{ShopID: "shp_a", State: task.AwaitingSellerReply},
 	{ShopID: "shp_a", BuyerID: "byr_3", Type: task.UrgeShipment},
 	{ShopID: "shp_b", DueBefore: ptr(at(3 * time.Hour)), State: task.PlatformIntervening},
+	// By deadline, soonest first, tasks without one last (an agent's queue).
+	{ByDue: true},
+	{ByDue: true, ShopID: "shp_a"},
+	{ByDue: true, State: task.PlatformIntervening},
+	{ByDue: true, DueBefore: ptr(at(2 * time.Hour))},
 }
 
 func loadTaskSet(t *testing.T, s store.Store) []*task.Task {

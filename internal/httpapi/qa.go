@@ -1,0 +1,268 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"aftersale/internal/apperr"
+	"aftersale/internal/qa"
+	"aftersale/internal/store"
+)
+
+// Ask-everyone product Q&A (问大家, R-QA-1..4).
+
+func (s *Server) routesQA() {
+	api := s.api
+	ask := op("ask-question", http.MethodPost, "/v1/products/{id}/questions", "A buyer asks a question on a product (问大家, R-QA-1, R-QA-4)", platformOnly, "qa")
+	ask.DefaultStatus = http.StatusCreated
+	huma.Register(api, ask, s.askQuestion)
+	huma.Register(api, op("product-questions", http.MethodGet, "/v1/products/{id}/questions", "A product's valid questions with their answers, newest first (R-QA-4)", anyKey, "qa"), s.productQuestions)
+	ans := op("answer-question", http.MethodPost, "/v1/questions/{id}/answers", "The shop's main account or an invited past buyer answers (R-QA-2)", platformOnly, "qa")
+	ans.DefaultStatus = http.StatusCreated
+	huma.Register(api, ans, s.answerQuestion)
+	huma.Register(api, op("get-question", http.MethodGet, "/v1/questions/{id}", "A valid question with its answers (R-QA-4: invalid ones are not found)", anyKey, "qa"), s.getQuestion)
+	huma.Register(api, op("shop-questions", http.MethodGet, "/v1/shops/{id}/questions", "The shop's valid questions, e.g. the unanswered ones (R-QA-3)", anyKey, "qa"), s.shopQuestions)
+	huma.Register(api, op("set-subscription", http.MethodPost, "/v1/accounts/{id}/subscriptions", "The main account subscribes to 问大家 reminders (消息订阅 → 系统消息 → 售后服务 → 问大家, R-QA-1)", platformOnly, "qa"), s.setSubscription)
+}
+
+type askInput struct {
+	ID             string `path:"id" doc:"The product id."`
+	Actor          string `header:"X-Actor" doc:"Who acts, as role:id (e.g. buyer:b1), when the body has no actor."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           struct {
+		Actor *ActorBody `json:"actor,omitempty" doc:"The buyer who asks."`
+		Text  string     `json:"text" required:"true" maxLength:"4000" doc:"The question; at most the policy's qa.validity.max_length characters."`
+	}
+}
+
+type questionOutput struct{ Body *qa.Question }
+
+// askQuestion answers with the stored question, so the asker learns when the
+// system judged it not valid (valid: false, and why); such a question is
+// never listed or read afterwards (R-QA-4).
+func (s *Server) askQuestion(ctx context.Context, in *askInput) (*questionOutput, error) {
+	a, err := actorOf(in.Body.Actor, in.Actor)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.eng.Ask(ctx, a, in.ID, in.Body.Text)
+	if err != nil {
+		return nil, err
+	}
+	return &questionOutput{Body: q}, nil
+}
+
+type answerInput struct {
+	ID             string `path:"id" doc:"The question id."`
+	Actor          string `header:"X-Actor" doc:"Who acts, as role:id (shop_main:acc or buyer:b1), when the body has no actor."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           struct {
+		Actor *ActorBody `json:"actor,omitempty" doc:"The shop's main account, or a past buyer the system invited (R-QA-2)."`
+		Text  string     `json:"text" required:"true" maxLength:"4000"`
+	}
+}
+
+type answerOutput struct{ Body *qa.Answer }
+
+func (s *Server) answerQuestion(ctx context.Context, in *answerInput) (*answerOutput, error) {
+	a, err := actorOf(in.Body.Actor, in.Actor)
+	if err != nil {
+		return nil, err
+	}
+	ans, err := s.eng.Answer(ctx, a, in.ID, in.Body.Text)
+	if err != nil {
+		return nil, err
+	}
+	return &answerOutput{Body: ans}, nil
+}
+
+type subscriptionInput struct {
+	ID             string `path:"id" doc:"The main account id."`
+	Actor          string `header:"X-Actor" doc:"Who acts, as role:id (shop_main:acc), when the body has no actor."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           struct {
+		Actor *ActorBody `json:"actor,omitempty" doc:"The main account itself."`
+		Topic string     `json:"topic" required:"true" enum:"ask_everyone" doc:"ask_everyone: 问大家 reminders."`
+		On    bool       `json:"on" doc:"Subscribe (true) or stop (false)."`
+	}
+}
+
+// TopicSubscription is a main account's subscription to a system message
+// topic (问大家, R-QA-1). Named apart from webhook subscriptions in the
+// OpenAPI document.
+type TopicSubscription qa.Subscription
+
+type qaSubscriptionOutput struct{ Body *TopicSubscription }
+
+func (s *Server) setSubscription(ctx context.Context, in *subscriptionInput) (*qaSubscriptionOutput, error) {
+	if err := s.ownAccount(ctx, in.ID); err != nil {
+		return nil, err
+	}
+	a, err := actorOf(in.Body.Actor, in.Actor)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := s.eng.Subscribe(ctx, a, in.ID, in.Body.Topic, in.Body.On)
+	if err != nil {
+		return nil, err
+	}
+	return &qaSubscriptionOutput{Body: (*TopicSubscription)(sub)}, nil
+}
+
+// QuestionView is a valid question with its answers, oldest answer first.
+type QuestionView struct {
+	*qa.Question
+	AnswerList []qa.Answer `json:"answer_list"`
+}
+
+// QuestionList is a page of valid questions, newest first.
+type QuestionList struct {
+	Questions  []QuestionView `json:"questions"`
+	NextCursor string         `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
+}
+
+type questionListOutput struct{ Body QuestionList }
+
+type productQuestionsInput struct {
+	ID     string `path:"id" doc:"The product id."`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"20" doc:"Page size."`
+	Cursor string `query:"cursor" doc:"The next_cursor of the previous page."`
+}
+
+func (s *Server) productQuestions(ctx context.Context, in *productQuestionsInput) (*questionListOutput, error) {
+	var out QuestionList
+	err := s.eng.Store().View(ctx, func(tx store.ReadTx) error {
+		if _, err := tx.Product(ctx, in.ID); err != nil {
+			if apperr.CodeOf(err) == apperr.ENOTFOUND {
+				return apperr.NotFound("id", "no product %q", in.ID)
+			}
+			return err
+		}
+		var err error
+		out, err = questionPage(ctx, tx, store.QuestionFilter{ProductID: in.ID}, in.Limit, in.Cursor)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &questionListOutput{Body: out}, nil
+}
+
+type shopQuestionsInput struct {
+	ID         string `path:"id" doc:"The shop id."`
+	Unanswered bool   `query:"unanswered" doc:"Only questions nobody has answered yet."`
+	Limit      int    `query:"limit" minimum:"1" maximum:"200" default:"20" doc:"Page size."`
+	Cursor     string `query:"cursor" doc:"The next_cursor of the previous page."`
+	Viewer     string `query:"viewer" doc:"Read as role:id (shop_main:acc, shop_sub:acc, agent:a1). A shop account reads only its own shop. Default: agent view."`
+}
+
+func (s *Server) shopQuestions(ctx context.Context, in *shopQuestionsInput) (*questionListOutput, error) {
+	v, err := parseViewer(in.Viewer)
+	if err != nil {
+		return nil, err
+	}
+	var out QuestionList
+	err = s.eng.Store().View(ctx, func(tx store.ReadTx) error {
+		if v.buyer() {
+			return apperr.New(apperr.EFORBIDDEN, "viewer.scope", "viewer", "R-QA-3", "the shop's question list is the shop's")
+		}
+		if v.shop() {
+			shopID, err := v.shopOf(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if shopID != in.ID {
+				return apperr.New(apperr.EFORBIDDEN, "not_your_shop", "viewer", "", "account %s does not belong to shop %s", v.ID, in.ID)
+			}
+		}
+		if _, err := tx.Shop(ctx, in.ID); err != nil {
+			if apperr.CodeOf(err) == apperr.ENOTFOUND {
+				return apperr.NotFound("id", "no shop %q", in.ID)
+			}
+			return err
+		}
+		out, err = questionPage(ctx, tx, store.QuestionFilter{ShopID: in.ID, Unanswered: in.Unanswered}, in.Limit, in.Cursor)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &questionListOutput{Body: out}, nil
+}
+
+// questionPage reads a page of valid questions (R-QA-4: never the others)
+// and their answers, in two queries.
+func questionPage(ctx context.Context, tx store.ReadTx, f store.QuestionFilter, limit int, cursor string) (QuestionList, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	valid := true
+	f.Valid, f.After, f.Limit = &valid, cursor, limit+1
+	qs, err := tx.Questions(ctx, f)
+	if apperr.CodeOf(err) == apperr.ENOTFOUND {
+		return QuestionList{}, apperr.Invalid("cursor", "", "unknown cursor %q: pass the next_cursor of a previous page", cursor)
+	}
+	if err != nil {
+		return QuestionList{}, err
+	}
+	out := QuestionList{Questions: []QuestionView{}}
+	if len(qs) > limit {
+		qs = qs[:limit]
+		out.NextCursor = qs[limit-1].ID
+	}
+	ids := make([]string, len(qs))
+	for i := range qs {
+		ids[i] = qs[i].ID
+	}
+	as, err := tx.Answers(ctx, ids)
+	if err != nil {
+		return QuestionList{}, err
+	}
+	byQ := map[string][]qa.Answer{}
+	for _, a := range as {
+		byQ[a.QuestionID] = append(byQ[a.QuestionID], a)
+	}
+	for i := range qs {
+		list := byQ[qs[i].ID]
+		if list == nil {
+			list = []qa.Answer{}
+		}
+		out.Questions = append(out.Questions, QuestionView{Question: &qs[i], AnswerList: list})
+	}
+	return out, nil
+}
+
+type getQuestionInput struct {
+	ID string `path:"id" doc:"The question id."`
+}
+
+type questionViewOutput struct{ Body QuestionView }
+
+func (s *Server) getQuestion(ctx context.Context, in *getQuestionInput) (*questionViewOutput, error) {
+	var out QuestionView
+	err := s.eng.Store().View(ctx, func(tx store.ReadTx) error {
+		q, err := tx.Question(ctx, in.ID)
+		if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
+			return err
+		}
+		if q == nil || !q.Visible() {
+			// R-QA-4: a question judged not valid is never shown.
+			return apperr.NotFound("id", "no question %q", in.ID)
+		}
+		as, err := tx.Answers(ctx, []string{q.ID})
+		if err != nil {
+			return err
+		}
+		if as == nil {
+			as = []qa.Answer{}
+		}
+		out = QuestionView{Question: q, AnswerList: as}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &questionViewOutput{Body: out}, nil
+}

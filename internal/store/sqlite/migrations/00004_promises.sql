@@ -1,0 +1,32 @@
+-- Service promises (保障服务, R-PRM-1..6): buyers' claims, the per-shop
+-- compensation ledger (赔付; append-only, a reversal is an entry of its own)
+-- and each shop's deposit (保证金) balance, which never goes below 0.
+
+-- +goose Up
+CREATE TABLE claims (
+    id       TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    shop_id  TEXT NOT NULL,
+    filed_at TEXT NOT NULL,
+    data     TEXT NOT NULL
+);
+CREATE INDEX claims_order ON claims (order_id, filed_at, id);
+
+CREATE TABLE compensation (
+    id       TEXT PRIMARY KEY,
+    shop_id  TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    data     TEXT NOT NULL
+);
+CREATE INDEX compensation_shop ON compensation (shop_id, at, id);
+
+CREATE TABLE deposits (
+    shop_id     TEXT PRIMARY KEY,
+    balance_fen INTEGER NOT NULL CHECK (balance_fen >= 0)
+);
+
+-- +goose Down
+DROP TABLE deposits;
+DROP TABLE compensation;
+DROP TABLE claims;

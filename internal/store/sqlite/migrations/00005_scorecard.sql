@@ -1,0 +1,12 @@
+-- Shop standing: the takeover state of the after-sales liability rules
+-- (R-LIA-2/3). Its switches are events on the shop's stream; this row is the
+-- current state the engine reads when an order arrives.
+
+-- +goose Up
+CREATE TABLE takeovers (
+    shop_id TEXT PRIMARY KEY,
+    data    TEXT NOT NULL
+);
+
+-- +goose Down
+DROP TABLE takeovers;
