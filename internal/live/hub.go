@@ -196,9 +196,17 @@ func (h *Hub) Poll(ctx context.Context) (held bool, err error) {
 	if err := h.Init(ctx); err != nil {
 		return false, err
 	}
+	// The first page is read after each tail's low (a missing sequence
+	// may have committed since); the next ones after what is held, so that
+	// a full page held behind a gap is not read again.
+	first := true
 	for {
 		h.mu.Lock()
 		of, ef := h.out.from(), h.ev.from()
+		if !first {
+			of, ef = h.out.ahead(), h.ev.ahead()
+		}
+		first = false
 		olate, oLate := h.out.lateFrom()
 		elate, eLate := h.ev.lateFrom()
 		h.mu.Unlock()

@@ -65,3 +65,35 @@ func TestTailGaps(t *testing.T) {
 		t.Fatal("still watching a sequence that arrived")
 	}
 }
+
+// Many gaps read in one burst (PostgreSQL leaves one after each
+// transaction's unused sequence values) age together: each waits gapWait
+// from when the item after it was first read, not from when the gap
+// before it was given up, so a burst with many gaps is held gapWait once.
+func TestTailGapsOfABurstAgeTogether(t *testing.T) {
+	now := time.Unix(0, 0)
+	const wait, late = 2 * time.Second, time.Minute
+	tl := newTail(0)
+	// 1, 3, 5, …, 99 visible; every even sequence missing
+	var odd []int64
+	for s := int64(1); s < 100; s += 2 {
+		odd = append(odd, s)
+	}
+	if got := seqs(tl.accept(items(odd...), now, wait, late)); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("first read: %v, want [1] then held", got)
+	}
+	if tl.ahead() != 99 {
+		t.Fatalf("ahead %d, want 99 (the next page is read after what is held)", tl.ahead())
+	}
+	if got := tl.accept(nil, now.Add(wait-time.Nanosecond), wait, late); len(got) != 0 {
+		t.Fatalf("gave up early: %v", seqs(got))
+	}
+	// 4 commits meanwhile: handed out with the rest, in order
+	got := seqs(tl.accept(items(4), now.Add(wait), wait, late))
+	if len(got) != 50 || got[0] != 3 || got[1] != 4 || got[49] != 99 || tl.waiting() {
+		t.Fatalf("after one gapWait: %d items %v…, want 3, 4, 5, 7, … 99 at once", len(got), got[:min(3, len(got))])
+	}
+	if after, ok := tl.lateFrom(); !ok || after != 1 {
+		t.Fatalf("lateFrom %d %v, want 1 (watching 2, 6, 8, …)", after, ok)
+	}
+}

@@ -105,10 +105,19 @@ type replica struct {
 // versions (a --policy file; "" for none) and extra serve flags.
 func newCluster(t *testing.T, n int, policyYAML string, extra ...string) *cluster {
 	t.Helper()
-	c := &cluster{t: t, db: freshSchema(t), dir: t.TempDir(),
+	// AFTERSALE_REPLICAS_LOGDIR keeps the replicas' logs (at debug level)
+	// after the test, for a failure's post-mortem.
+	dir, level := t.TempDir(), "info"
+	if d := os.Getenv("AFTERSALE_REPLICAS_LOGDIR"); d != "" {
+		dir, level = d, "debug"
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &cluster{t: t, db: freshSchema(t), dir: dir,
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	exe := binary(t)
-	c.args = append([]string{"serve", "--addr", "127.0.0.1:0", "--db", c.db, "--log-level", "info"}, extra...)
+	c.args = append([]string{"serve", "--addr", "127.0.0.1:0", "--db", c.db, "--log-level", level}, extra...)
 	if policyYAML != "" {
 		p := filepath.Join(c.dir, "policy.yaml")
 		if err := os.WriteFile(p, []byte(policyYAML), 0o600); err != nil {

@@ -13,6 +13,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -60,9 +61,10 @@ type Config struct {
 	// replicas' commits and expired leases are noticed at the latest then.
 	Poll time.Duration
 	// GapWait is how long the fan-out waits for a missing sequence before
-	// moving its cursor past it (default 2 s); LateWindow how long such a
-	// sequence is still looked for (default 1 min). Re-reading is harmless:
-	// deliveries are created idempotently.
+	// moving its cursor past it (default 2 s), counted from when a later
+	// sequence was first read, so that all the gaps of a burst age at once;
+	// LateWindow is how long such a sequence is still looked for (default
+	// 1 min). Re-reading is harmless: deliveries are created idempotently.
 	GapWait, LateWindow time.Duration
 	// Coalesce is the shortest time between the starts of two rounds that
 	// commits woke (default 25 ms; negative: none): under a stream of
@@ -80,10 +82,15 @@ type Sender struct {
 	log  *slog.Logger
 	wake chan struct{}
 
-	mu      sync.Mutex
-	gaps    map[string]time.Time           // cursor → when its gap was first seen
-	skipped map[string]map[int64]time.Time // cursor → given-up sequences
-	retryAt time.Time                      // earliest retry this sender scheduled
+	mu sync.Mutex
+	// By cursor: seen holds the sequences above the cursor this sender has
+	// read and fanned out (committed), with when it first read them;
+	// skipped the sequences given up recently; blocked whether the cursor
+	// waits behind a gap.
+	seen    map[string]map[int64]time.Time
+	skipped map[string]map[int64]time.Time
+	blocked map[string]bool
+	retryAt time.Time // earliest retry this sender scheduled
 }
 
 // New returns a sender.
@@ -138,7 +145,8 @@ func New(c Config) *Sender {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Sender{c: c, log: log, wake: make(chan struct{}, 1), gaps: map[string]time.Time{},
+	return &Sender{c: c, log: log, wake: make(chan struct{}, 1), blocked: map[string]bool{},
+		seen:    map[string]map[int64]time.Time{CursorOutbox: {}, CursorEvents: {}},
 		skipped: map[string]map[int64]time.Time{CursorOutbox: {}, CursorEvents: {}}}
 }
 
@@ -182,7 +190,7 @@ func (s *Sender) Run(ctx context.Context) error {
 				next = max(d, 10*time.Millisecond)
 			}
 		}
-		if len(s.gaps) > 0 {
+		if s.blocked[CursorOutbox] || s.blocked[CursorEvents] {
 			next = min(next, s.c.GapWait/4)
 		}
 		s.mu.Unlock()
@@ -216,16 +224,28 @@ const fanPage = 500
 
 // Fanout creates the deliveries of the outbox messages and events after the
 // durable cursors, and moves the cursors (in the same transaction).
+//
+// A round reads the first page after a cursor (where a missing sequence
+// may have committed since), then goes on after the highest sequence it
+// has read: pages held behind a gap are not read again, and items past
+// the gap get their deliveries at once; only the cursor waits.
 func (s *Sender) Fanout(ctx context.Context) error {
 	for _, name := range []string{CursorOutbox, CursorEvents} {
+		from := int64(-1)
 		for {
-			more, err := s.fanoutPage(ctx, name)
-			if err != nil || !more {
-				if err != nil {
-					return err
-				}
+			top, more, err := s.fanoutPage(ctx, name, from)
+			if err != nil {
+				return err
+			}
+			if !more {
 				break
 			}
+			s.mu.Lock()
+			for seq := range s.seen[name] {
+				top = max(top, seq)
+			}
+			s.mu.Unlock()
+			from = top
 		}
 	}
 	return nil
@@ -239,8 +259,14 @@ type fanItem struct {
 	data  []byte
 }
 
-func (s *Sender) fanoutPage(ctx context.Context, name string) (more bool, err error) {
+// fanoutPage fans out one page read after the cursor (from < 0) or after
+// from, whichever is higher; top is the page's highest sequence and more
+// whether the page was full.
+func (s *Sender) fanoutPage(ctx context.Context, name string, from int64) (top int64, more bool, err error) {
+	var read []int64 // sequences read, marked seen once committed
+	now := time.Now()
 	err = s.c.Store.Update(ctx, func(tx store.Tx) error {
+		read = read[:0]
 		low, err := tx.Cursor(ctx, name) // locked: one fan-out at a time per cursor
 		if err != nil {
 			return err
@@ -256,12 +282,15 @@ func (s *Sender) fanoutPage(ctx context.Context, name string) (more bool, err er
 			}
 		}
 		s.mu.Unlock()
-		items, n, err := s.readItems(ctx, tx, name, low)
+		items, n, err := s.readItems(ctx, tx, name, max(low, from))
 		if err != nil {
 			return err
 		}
 		more = n == fanPage
-		if watching {
+		if n > 0 {
+			top = items[n-1].seq
+		}
+		if watching && from < 0 {
 			old, _, err := s.readItems(ctx, tx, name, late)
 			if err != nil {
 				return err
@@ -277,17 +306,25 @@ func (s *Sender) fanoutPage(ctx context.Context, name string) (more bool, err er
 		if len(items) == 0 {
 			return nil
 		}
+		for _, it := range items {
+			read = append(read, it.seq)
+		}
 		subs, err := tx.WebhookSubscriptions(ctx)
 		if err != nil {
 			return err
 		}
-		now := s.c.Clock.Now()
+		at := s.c.Clock.Now()
 		var ds []notify.Delivery
 		src := "outbox"
 		if name == CursorEvents {
 			src = "events"
 		}
+		s.mu.Lock()
+		done := s.seen[name]
 		for _, it := range items {
+			if _, ok := done[it.seq]; ok && it.seq > low {
+				continue // fanned out by an earlier round (read again behind a gap)
+			}
 			for i := range subs {
 				sub := &subs[i]
 				typ := match(sub, it.types)
@@ -296,21 +333,32 @@ func (s *Sender) fanoutPage(ctx context.Context, name string) (more bool, err er
 				}
 				body, err := json.Marshal(Payload{Type: typ, Timestamp: it.at, Data: it.data})
 				if err != nil {
+					s.mu.Unlock()
 					return err
 				}
 				ds = append(ds, notify.Delivery{ID: fmt.Sprintf("msg_%s_%s_%d", sub.ID, src, it.seq), SubscriptionID: sub.ID,
-					EventType: typ, Source: src, Seq: it.seq, Status: notify.DeliveryPending, NextAt: now,
-					CreatedAt: now, UpdatedAt: now, Body: body})
+					EventType: typ, Source: src, Seq: it.seq, Status: notify.DeliveryPending, NextAt: at,
+					CreatedAt: at, UpdatedAt: at, Body: body})
 			}
 		}
+		s.mu.Unlock()
 		if n, err := tx.InsertWebhookDeliveries(ctx, ds); err != nil {
 			return err
 		} else if n > 0 {
 			s.log.Debug("webhook: deliveries created", "n", n, "source", src)
 		}
-		return tx.SetCursor(ctx, name, s.advance(name, low, items))
+		return tx.SetCursor(ctx, name, s.advance(name, low, read, now))
 	})
-	return more, err
+	if err == nil {
+		s.mu.Lock()
+		for _, seq := range read {
+			if _, ok := s.seen[name][seq]; !ok {
+				s.seen[name][seq] = now
+			}
+		}
+		s.mu.Unlock()
+	}
+	return top, more, err
 }
 
 // readItems reads a page of the cursor's log after a sequence; n is how many
@@ -346,43 +394,52 @@ func (s *Sender) readItems(ctx context.Context, tx store.Tx, name string, after 
 	return items, len(evs), nil
 }
 
-// advance moves a cursor over the contiguous sequences read, and past a gap
-// that stayed open for GapWait (see live's tail: a rolled-back sequence
-// never shows up; a late one is still read while in skipped).
-func (s *Sender) advance(name string, low int64, items []fanItem) int64 {
+// advance returns where the cursor can move from low, given the sequences
+// just read: over every sequence read (now or in an earlier round), and
+// past a gap once the first sequence after it was read GapWait ago (see
+// live's tail: a rolled-back sequence never shows up; a late one is still
+// read while in skipped).
+func (s *Sender) advance(name string, low int64, read []int64, now time.Time) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
-	have := map[int64]bool{}
-	top := low
-	for _, it := range items {
-		have[it.seq] = true
-		top = max(top, it.seq)
-		delete(s.skipped[name], it.seq)
-	}
-	for low < top {
-		if have[low+1] {
-			low++
-			delete(s.gaps, name)
-			continue
+	seen, skipped := s.seen[name], s.skipped[name]
+	first := map[int64]time.Time{} // sequences above low, with when first read
+	for seq, at := range seen {
+		if seq > low {
+			first[seq] = at
 		}
-		at, ok := s.gaps[name]
-		if !ok {
-			s.gaps[name] = now
-			break
-		}
-		if now.Sub(at) < s.c.GapWait {
-			break
-		}
-		low++
-		s.skipped[name][low] = now
 	}
-	if low == top {
-		delete(s.gaps, name)
+	for _, seq := range read {
+		delete(skipped, seq)
+		if _, ok := first[seq]; !ok && seq > low {
+			first[seq] = now
+		}
 	}
-	for seq, at := range s.skipped[name] {
+	keys := make([]int64, 0, len(first))
+	for seq := range first {
+		keys = append(keys, seq)
+	}
+	slices.Sort(keys)
+	for _, seq := range keys {
+		if seq > low+1 {
+			if now.Sub(first[seq]) < s.c.GapWait {
+				break // a gap younger than GapWait
+			}
+			for q := low + 1; q < seq; q++ { // give the gap up
+				skipped[q] = now
+			}
+		}
+		low = seq
+	}
+	for seq := range seen {
+		if seq <= low {
+			delete(seen, seq)
+		}
+	}
+	s.blocked[name] = len(keys) > 0 && keys[len(keys)-1] > low
+	for seq, at := range skipped {
 		if now.Sub(at) > s.c.LateWindow {
-			delete(s.skipped[name], seq)
+			delete(skipped, seq)
 		}
 	}
 	return low
