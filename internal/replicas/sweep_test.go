@@ -230,6 +230,15 @@ func TestThreeReplicas_DeadlinesFireOnceWhenOneIsKilled_R_SLA_1_R_SLA_3(t *testi
 				`SELECT coalesce(max(seq),0) FROM events`, `SELECT count(*) FROM events`} {
 				dbg = append(dbg, fmt.Sprintf("%s = %d", q, c.count(q)))
 			}
+			errs, _ := c.pool.Query(ctx, `SELECT coalesce(left(data::jsonb->>'last_error', 80), ''), (data::jsonb->>'attempts')::int, count(*)
+				FROM webhook_deliveries WHERE status = 'pending' GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5`)
+			for errs.Next() {
+				var text string
+				var attempts, k int64
+				errs.Scan(&text, &attempts, &k)
+				dbg = append(dbg, fmt.Sprintf("%d pending after %d attempts (%q)", k, attempts, text))
+			}
+			errs.Close()
 			rows, _ := c.pool.Query(ctx, `SELECT name, seq FROM cursors`)
 			for rows.Next() {
 				var name string

@@ -101,10 +101,19 @@ func New(c Config) *Sender {
 	if c.Lease <= 0 {
 		c.Lease = time.Minute
 	}
+	if c.Parallel <= 0 {
+		c.Parallel = 8
+	}
 	if c.Client == nil {
 		// Well inside the lease: an answer that comes after the lease
 		// expired could be sent again by another replica meanwhile.
-		c.Client = &http.Client{Timeout: min(10*time.Second, c.Lease/2)}
+		// Keep as many idle connections per host as requests go out at
+		// once: with net/http's default of 2, each parallel batch opened
+		// and closed connections, and a busy sender ran out of ephemeral
+		// ports (sockets linger in TIME_WAIT), failing deliveries.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(c.Parallel, 8)
+		c.Client = &http.Client{Timeout: min(10*time.Second, c.Lease/2), Transport: tr}
 	}
 	if c.Schedule == nil {
 		c.Schedule = DefaultSchedule
@@ -114,9 +123,6 @@ func New(c Config) *Sender {
 	}
 	if c.Rand == nil {
 		c.Rand = mrand.Float64
-	}
-	if c.Parallel <= 0 {
-		c.Parallel = 8
 	}
 	if c.Batch <= 0 {
 		c.Batch = 20
@@ -447,10 +453,13 @@ func (s *Sender) advance(name string, low int64, read []int64, now time.Time) in
 
 // sendDue claims up to Batch due deliveries and attempts each.
 func (s *Sender) sendDue(ctx context.Context) (int, error) {
-	now := s.c.Clock.Now()
+	start := time.Now()
 	var ds []notify.Delivery
 	subs := map[string]*notify.Subscription{}
 	err := s.c.Store.Update(ctx, func(tx store.Tx) error {
+		// Read the clock once the transaction has begun: a lease counted
+		// from before a wait for a connection could lapse as it is taken.
+		now := s.c.Clock.Now()
 		var err error
 		if ds, err = tx.ClaimWebhookDeliveries(ctx, now, now.Add(s.c.Lease), s.c.Owner, s.c.Batch); err != nil {
 			return err
@@ -464,6 +473,7 @@ func (s *Sender) sendDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	claimed := time.Now()
 	outs := make([]outcome, len(ds))
 	sem := make(chan struct{}, s.c.Parallel)
 	var wg sync.WaitGroup
@@ -486,8 +496,12 @@ func (s *Sender) sendDue(ctx context.Context) (int, error) {
 	if ctx.Err() != nil {
 		return 0, ctx.Err() // abandoned: the leases expire and they are sent again
 	}
+	posted := time.Now()
 	if err := s.record(ctx, outs); err != nil {
 		return 0, err
+	}
+	if len(ds) > 0 {
+		s.log.Debug("webhook: batch sent", "n", len(ds), "claim", claimed.Sub(start), "post", posted.Sub(claimed), "record", time.Since(posted))
 	}
 	return len(ds), nil
 }

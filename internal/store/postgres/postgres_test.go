@@ -132,6 +132,9 @@ func TestConcurrentClaimDue(t *testing.T) {
 				if len(got) == 0 {
 					return
 				}
+				if len(got) > 50 {
+					t.Errorf("replica %d: one claim of 50 took %d", r, len(got))
+				}
 				for _, tm := range got {
 					claimed[r] = append(claimed[r], tm.Subject)
 				}

@@ -95,11 +95,15 @@ const (
 	wNotify     = `SELECT pg_notify($1, $2)`
 	qReserve    = `SELECT nextval(pg_get_serial_sequence($1, 'seq')) FROM generate_series(1, $2)`
 	// SKIP LOCKED: timers another transaction has claimed (and not yet
-	// committed or rolled back) are passed over, not waited for.
-	wClaimDue = `DELETE FROM timers WHERE (subject, kind) IN (
+	// committed or rolled back) are passed over, not waited for. The batch
+	// is chosen once, in a MATERIALIZED CTE: as `IN (SELECT … LIMIT …)`
+	// the planner may rescan the locking subquery in a join, each rescan
+	// locking rows past the last, and claim more than the limit.
+	wClaimDue = `WITH due AS MATERIALIZED (
 			SELECT subject, kind FROM timers WHERE due_at <= $1
 			ORDER BY due_at, subject, kind LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING subject, kind, due_at, set_at, policy_version`
+		DELETE FROM timers t USING due WHERE t.subject = due.subject AND t.kind = due.kind
+		RETURNING t.subject, t.kind, t.due_at, t.set_at, t.policy_version`
 	// Exact under concurrency: the row lock serializes increments of a key.
 	wIncr = `INSERT INTO counters (key, value) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET value = counters.value + excluded.value RETURNING value`
