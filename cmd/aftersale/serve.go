@@ -44,6 +44,7 @@ type serveOptions struct {
 	// replicas (docs/replicas.md)
 	policyFiles  []string
 	webhookLease time.Duration
+	timers       bool
 }
 
 // parseServe reads serve's flags over the AFTERSALE_* environment.
@@ -203,7 +204,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	err = httpapi.Run(ctx, httpapi.RunConfig{Addr: o.addr, DB: o.db, Sandbox: o.sandbox, Keys: keys, Logger: log,
-		Policy: reg, WebhookLease: o.webhookLease, MetricsAddr: o.metricsAddr, ShutdownTimeout: o.shutdownTimeout,
+		Policy: reg, WebhookLease: o.webhookLease, NoTimers: !o.timers, MetricsAddr: o.metricsAddr, ShutdownTimeout: o.shutdownTimeout,
 		Sessions: httpapi.SessionConfig{Lifetimes: auth.Lifetimes{Idle: o.sessionIdle, Absolute: o.sessionMax},
 			MaxFailures: o.loginMaxFailures, FailureWindow: o.loginFailureWindow},
 		IdempotencyRetention: o.idemRetention})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,13 +25,19 @@ func (l *stringList) Set(v string) error {
 
 // addReplicaFlags adds serve's flags for running it as one of several
 // replicas (docs/replicas.md): the operator's policy versions, which every
-// replica must load alike, and the webhook lease.
+// replica must load alike, whether it fires timers, and the webhook lease.
 func addReplicaFlags(fs *flag.FlagSet, o *serveOptions, getenv func(string) string, dur func(string, time.Duration) time.Duration) {
 	if v := getenv("AFTERSALE_POLICY_FILES"); v != "" {
 		o.policyFiles = strings.Split(v, ",")
 	}
 	fs.Var((*stringList)(&o.policyFiles), "policy",
 		"a file of policy versions to add to the embedded defaults, as `aftersale policy check --patch` checks them; repeatable; give every replica the same files (env AFTERSALE_POLICY_FILES, comma-separated)")
+	timersDef := true
+	if v := getenv("AFTERSALE_TIMERS"); v != "" {
+		timersDef, _ = strconv.ParseBool(v)
+	}
+	fs.BoolVar(&o.timers, "timers", timersDef,
+		"fire due timers on this replica; --timers=false makes an API-only replica, and at least one replica on the database must fire them (env AFTERSALE_TIMERS)")
 	fs.DurationVar(&o.webhookLease, "webhook-lease", dur("AFTERSALE_WEBHOOK_LEASE", time.Minute),
 		"how long a webhook delivery being sent is this replica's; one that dies mid-send leaves it to the others that long (env AFTERSALE_WEBHOOK_LEASE)")
 }

@@ -74,3 +74,26 @@ func TestServeWebhookLease(t *testing.T) {
 		t.Fatalf("999ms accepted: %v", err)
 	}
 }
+
+// --timers (env AFTERSALE_TIMERS) defaults to on; off makes an API-only
+// replica; the flag wins over the environment.
+func TestServeTimersFlag(t *testing.T) {
+	envOf := func(v string) func(string) string {
+		return func(k string) string { return map[string]string{"AFTERSALE_TIMERS": v}[k] }
+	}
+	for _, c := range []struct {
+		args []string
+		env  string
+		want bool
+	}{
+		{nil, "", true},
+		{nil, "false", false},
+		{[]string{"--timers=false"}, "", false},
+		{[]string{"--timers=true"}, "false", true},
+	} {
+		o, err := parseServe(c.args, envOf(c.env), io.Discard)
+		if err != nil || o.timers != c.want {
+			t.Errorf("args %v env %q: timers %v (%v), want %v", c.args, c.env, o.timers, err, c.want)
+		}
+	}
+}

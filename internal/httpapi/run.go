@@ -52,6 +52,10 @@ type RunConfig struct {
 	// replica's (default 1 min): a replica that dies mid-send leaves it to
 	// the others that long after (docs/replicas.md).
 	WebhookLease time.Duration
+	// NoTimers turns this replica's timer sweeper off: it serves the API
+	// and sets timers, and other replicas fire them (an API-only replica;
+	// docs/replicas.md). At least one replica on the database must fire.
+	NoTimers bool
 	// MetricsAddr is where GET /metrics is served (Prometheus text format):
 	// "" on Addr beside the API, a host:port for a listener of its own (and
 	// not on Addr), "off" for nowhere.
@@ -176,13 +180,15 @@ func Run(ctx context.Context, c RunConfig) error {
 
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := sw.Run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("timer sweeper stopped", "err", err)
-		}
-	}()
+	if !c.NoTimers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := sw.Run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("timer sweeper stopped", "err", err)
+			}
+		}()
+	}
 	runs := map[string]func(context.Context) error{"live hub": hub.Run, "webhook sender": wh.Run, "policy sync": policySync(eng, log),
 		"idempotency purge": idempotencyPurge(st, c.IdempotencyRetention, log)}
 	if waker != nil {
@@ -208,7 +214,7 @@ func Run(ctx context.Context, c RunConfig) error {
 	if _, ok := raw.(*postgres.Store); ok {
 		store = "postgres"
 	}
-	log.Info("aftersale serving", "addr", ln.Addr().String(), "store", store, "sandbox", c.Sandbox, "keys", len(c.Keys))
+	log.Info("aftersale serving", "addr", ln.Addr().String(), "store", store, "sandbox", c.Sandbox, "keys", len(c.Keys), "timers", !c.NoTimers)
 	if c.Ready != nil {
 		c.Ready(ln.Addr().String())
 	}

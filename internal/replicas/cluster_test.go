@@ -87,6 +87,7 @@ type cluster struct {
 	db     string
 	dir    string
 	args   []string
+	base   int // c.args[:base] are the flags every start keeps
 	reps   []*replica
 	client *http.Client
 	pool   *pgxpool.Pool // the test's own connections, for reading the event log
@@ -117,7 +118,7 @@ func newCluster(t *testing.T, n int, policyYAML string, extra ...string) *cluste
 	c := &cluster{t: t, db: freshSchema(t), dir: dir,
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	exe := binary(t)
-	c.args = append([]string{"serve", "--addr", "127.0.0.1:0", "--db", c.db, "--log-level", level}, extra...)
+	c.args = []string{"serve", "--addr", "127.0.0.1:0", "--db", c.db, "--log-level", level}
 	if policyYAML != "" {
 		p := filepath.Join(c.dir, "policy.yaml")
 		if err := os.WriteFile(p, []byte(policyYAML), 0o600); err != nil {
@@ -125,6 +126,8 @@ func newCluster(t *testing.T, n int, policyYAML string, extra ...string) *cluste
 		}
 		c.args = append(c.args, "--policy", p)
 	}
+	c.base = len(c.args)
+	c.args = append(c.args, extra...)
 	pool, err := pgxpool.New(context.Background(), c.db)
 	if err != nil {
 		t.Fatal(err)
@@ -150,6 +153,38 @@ func newCluster(t *testing.T, n int, policyYAML string, extra ...string) *cluste
 		}
 	}
 	return c
+}
+
+// restart stops every replica (SIGTERM: a graceful shutdown) and starts
+// them again with the cluster's flags, extra replacing the extra flags
+// given to newCluster, as a deploy would.
+func (c *cluster) restart(extra ...string) {
+	c.t.Helper()
+	for _, r := range c.reps {
+		if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	for _, r := range c.reps {
+		select {
+		case <-r.exited:
+		case <-time.After(30 * time.Second):
+			c.t.Fatalf("%s still running 30 s after SIGTERM", r.name)
+		}
+	}
+	c.args = append(c.args[:c.base:c.base], extra...)
+	exe := binary(c.t)
+	var wg sync.WaitGroup
+	errs := make([]error, len(c.reps))
+	for i, r := range c.reps {
+		wg.Go(func() { c.reps[i], errs[i] = c.start(exe, r.name+"b") })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			c.t.Fatal(err)
+		}
+	}
 }
 
 // start runs one replica and waits until it serves.
