@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, apiClient, seed, launch, signIn, urge, root, PLATFORM, OPERATOR } from "./harness.mjs";
+import { startServer, apiClient, seed, launch, signIn, urge, root, PLATFORM, OPERATOR, PASSWORD } from "./harness.mjs";
 
 const SHOTS = process.env.SCREENSHOTS === "1";
 const shotDir = join(root, "docs", "screenshots");
@@ -185,4 +185,37 @@ test("flow 2: a sub-account without the permission sees the task but cannot act,
   await subno.goto(srv.base + "/console/tasks/" + resend.id);
   await subno.locator('[data-form="reply"]').waitFor();
   assert.equal(await subno.locator(".why[data-denied]").count(), 0);
+});
+
+test("flow 3: a person changes their password on 账号设置; their other session ends; the new password signs in", async () => {
+  await api("POST", "/v1/people", OPERATOR, { login: "pw.user", password: PASSWORD, role: "agent", subject_id: "a_pw" });
+  const other = await signIn(browser, srv.base, "pw.user"); // a second session, elsewhere
+  const me = await signIn(browser, srv.base, "pw.user");
+  await me.click('header a[href="/console/account"]');
+  const form = me.locator("form[data-password]");
+  await form.waitFor();
+  const submit = () => form.locator("button[type=submit]").click();
+  const next = "a new pass phrase";
+  await me.fill("#pw-current", PASSWORD);
+  await me.fill("#pw-new", next);
+  await me.fill("#pw-confirm", "not the same one");
+  await submit();
+  await form.locator("[data-pw-result].problem", { hasText: "两次输入的新密码不一致" }).waitFor();
+  await me.fill("#pw-current", "not my password");
+  await me.fill("#pw-confirm", next);
+  await submit();
+  await form.locator("[data-pw-result].problem", { hasText: "当前密码不正确" }).waitFor();
+  await me.fill("#pw-current", PASSWORD);
+  await submit();
+  await form.locator("[data-pw-result].flash", { hasText: "密码已修改" }).waitFor();
+  // This session stays and shows when; the other one is signed out.
+  await me.goto(srv.base + "/console/account");
+  assert.doesNotMatch(await me.locator("[data-pw-changed]").textContent(), /从未修改/);
+  await other.goto(srv.base + "/console/account");
+  await other.waitForURL((u) => u.pathname.startsWith("/console/login"));
+  // The new password signs in; the old one does not.
+  const bad = await fetch(srv.base + "/v1/sessions", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ login: "pw.user", password: PASSWORD }) });
+  assert.equal(bad.status, 401);
+  const good = await fetch(srv.base + "/v1/sessions", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ login: "pw.user", password: next }) });
+  assert.equal(good.status, 201);
 });

@@ -58,6 +58,9 @@ type Person struct {
 	PasswordHash string    `json:"password_hash"`     // argon2id PHC string
 	CreatedAt    time.Time `json:"created_at"`
 	CreatedBy    string    `json:"created_by,omitempty"` // who made the login: "operator:…", "shop_main:…", "key:…"
+	// PasswordChangedAt is when the password was last changed or reset
+	// (nil: never since the login was made).
+	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
 }
 
 // Actor is the domain actor the person acts as; ok is false for operators,

@@ -17,8 +17,9 @@ type Action string
 // Actions of the permission table.
 const (
 	ActSelf              Action = "session.self" // who am I, sign out
-	ActStream            Action = "live.stream"  // one's own live stream (R-NTF-2)
-	ActUrge              Action = "order.urge"   // R-URG-1..3
+	ActChangePassword    Action = "session.password"
+	ActStream            Action = "live.stream" // one's own live stream (R-NTF-2)
+	ActUrge              Action = "order.urge"  // R-URG-1..3
 	ActKeepContacting    Action = "order.keep_contacting"
 	ActFileComplaint     Action = "complaint.file"
 	ActWithdrawComplaint Action = "complaint.withdraw" // R-GLD-1
@@ -83,6 +84,7 @@ var (
 // operator key does what the operator role does (docs/api.md).
 var Table = []Entry{
 	{ActSelf, everyone, "", "", "GET /v1/me, DELETE /v1/sessions"},
+	{ActChangePassword, everyone, "", "", "PUT /v1/me/password (one's own, proving the current one; one's other sessions end)"},
 	{ActStream, everyone, "", "R-NTF-2", "GET /v1/stream (one's own cards, reminders and events, filtered by R-MSG-2; a sub-account's stream makes it online)"},
 	{ActUrge, buyerOnly, "", "R-URG-1", "POST /v1/orders/{id}/urge"},
 	{ActKeepContacting, buyerOnly, "", "R-URG-4", "POST /v1/orders/{id}/keep-contacting"},
@@ -124,7 +126,7 @@ var Table = []Entry{
 	{ActSubscribe, []Role{RoleShopMain}, "", "R-QA-1", "POST /v1/accounts/{id}/subscriptions (own account)"},
 	{ActReadAccounts, []Role{RoleShopMain, RoleAgent, RoleOperator}, "", "", "GET /v1/shops/{id}/accounts (own shop)"},
 	{ActManageAccounts, []Role{RoleShopMain}, "", "R-ACC-1", "POST /v1/shops/{id}/accounts, PUT/DELETE /v1/accounts/{id}/permissions/{permission}, PUT /v1/accounts/{id}/reminders (own shop)"},
-	{ActManagePeople, operator, "", "", "POST /v1/people, GET /v1/people"},
+	{ActManagePeople, operator, "", "", "POST /v1/people, GET /v1/people, PUT /v1/people/{id}/password (a reset: the person's sessions end)"},
 	{ActManageWebhooks, operator, "", "",
 		"POST /v1/webhooks, GET /v1/webhooks, DELETE /v1/webhooks/{id}, GET /v1/webhooks/deliveries, GET /v1/webhooks/dead-letters, POST /v1/webhooks/deliveries/{id}/redeliver"},
 	{ActSandboxClock, operator, "", "", "GET /v1/sandbox/clock, POST /v1/sandbox/clock/advance"},

@@ -115,6 +115,7 @@ func (c *Console) routes() {
 	c.routesScorecard()
 	c.routesPolicy()
 	c.routesQA()
+	c.routesAccount()
 	c.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, apperr.NotFound("path", "no console page %s", r.URL.Path))
 	})

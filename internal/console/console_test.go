@@ -117,6 +117,12 @@ type browser struct {
 // signIn signs a person in through POST /v1/sessions, as console.js does.
 func (e *env) signIn(login string) *browser {
 	e.t.Helper()
+	return e.signInWith(login, password)
+}
+
+// signInWith signs a person in with a given password.
+func (e *env) signInWith(login, password string) *browser {
+	e.t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := c.Post(e.srv.URL+"/v1/sessions", "application/json", strings.NewReader(`{"login":"`+login+`","password":"`+password+`"}`))

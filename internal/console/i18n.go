@@ -6,7 +6,14 @@ package console
 // two languages, and this keeps the catalogue greppable and compiled in.)
 var messages = map[string][2]string{
 	"brand": {"平台售后任务", "After-sales task centre"}, "skip": {"跳到正文", "Skip to content"},
-	"nav": {"导航", "Navigation"}, "logout": {"退出", "Sign out"}, "cards": {"实时提醒", "Live cards"},
+	"acct.title": {"账号设置", "My account"}, "acct.login": {"登录名", "Login"}, "acct.role": {"角色", "Role"},
+	"acct.created": {"创建时间", "Created"}, "acct.pw_changed": {"密码修改时间", "Password changed"}, "acct.pw_never": {"从未修改", "Never"},
+	"acct.pw_title": {"修改密码", "Change password"}, "acct.pw_current": {"当前密码", "Current password"},
+	"acct.pw_new": {"新密码", "New password"}, "acct.pw_confirm": {"再次输入新密码", "New password again"},
+	"acct.pw_hint":   {"8–256 个字符。修改后，本账号在其他设备上的登录会全部退出；当前页面保持登录。", "8–256 characters. Your sessions on other devices end; this one stays signed in."},
+	"acct.pw_submit": {"修改密码", "Change password"}, "acct.pw_mismatch": {"两次输入的新密码不一致", "The two new passwords differ"},
+	"acct.pw_done": {"密码已修改，其他设备上的登录已退出", "Password changed; your other sessions have ended"},
+	"nav":          {"导航", "Navigation"}, "logout": {"退出", "Sign out"}, "cards": {"实时提醒", "Live cards"},
 	"back": {"返回", "Back"}, "back.home": {"回到首页", "Back home"}, "more": {"下一页", "Next page"},
 	"empty": {"暂无", "Nothing here"}, "show": {"查看", "Show"}, "yes": {"是", "yes"}, "no": {"否", "no"}, "since": {"自", "since"},
 	"complaint": {"投诉中", "complaint"},

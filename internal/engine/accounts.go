@@ -292,3 +292,41 @@ func (e *Engine) SetReminders(ctx context.Context, actor task.Actor, accountID s
 	})
 	return out, err
 }
+
+// SetPassword stores a new password hash for a person and ends the person's
+// sessions but keep ("" for all): a change by the person keeps the session
+// it was made in; a reset by an operator signs the person out everywhere.
+// The event says who changed it, never the hash.
+func (e *Engine) SetPassword(ctx context.Context, by task.Actor, personID, hash, keep string) (*auth.Person, error) {
+	var out *auth.Person
+	err := e.update(ctx, func(x *txn) error {
+		p, err := x.tx.Person(ctx, personID)
+		if err != nil {
+			if apperr.CodeOf(err) == apperr.ENOTFOUND {
+				return apperr.NotFound("person_id", "no person %q", personID)
+			}
+			return err
+		}
+		at := x.now
+		p.PasswordHash, p.PasswordChangedAt = hash, &at
+		if err := x.tx.UpdatePerson(ctx, p); err != nil {
+			return err
+		}
+		ended, err := x.tx.DeleteSessionsOf(ctx, p.ID, keep)
+		if err != nil {
+			return err
+		}
+		action := "password_changed"
+		if keep == "" {
+			action = "password_reset"
+		}
+		vis := task.AgentsOnly
+		if p.ShopID != "" {
+			vis = task.ShopAgent
+		}
+		out = p
+		return x.accountEvent(ctx, PersonStream(p.ID), p.ShopID, by, action, "", "", vis,
+			map[string]any{"person_id": p.ID, "login": p.Login, "sessions_ended": ended})
+	})
+	return out, err
+}

@@ -123,6 +123,8 @@ var opActions = map[string]auth.Action{
 	"me":                 auth.ActSelf,
 	"close-session":      auth.ActSelf,
 	"list-people":        auth.ActManagePeople,
+	"reset-password":     auth.ActManagePeople,
+	"change-password":    auth.ActChangePassword,
 	"create-person":      auth.ActManagePeople,
 	"list-shop-accounts": auth.ActReadAccounts,
 	"create-sub-account": auth.ActManageAccounts,
@@ -332,6 +334,11 @@ func (s *Server) routesAccounts() {
 	cp.DefaultStatus = http.StatusCreated
 	huma.Register(api, cp, s.createPerson)
 	huma.Register(api, op("list-people", http.MethodGet, "/v1/people", "List logins", operatorOnly, "people"), s.listPeople)
+	cpw := op("change-password", http.MethodPut, "/v1/me/password", "Change one's own password (signs out one's other sessions)", anyKey, "sessions")
+	cpw.Description = "For a signed-in person: the current password and a new one (8–256 characters). The session of the request stays; every other session of the person ends. Wrong current passwords count as failed sign-ins of the login (429 after too many)."
+	huma.Register(api, cpw, s.changePassword)
+	huma.Register(api, op("reset-password", http.MethodPut, "/v1/people/{id}/password",
+		"An operator sets a person's password (the person is signed out everywhere)", operatorOnly, "people"), s.resetPassword)
 
 	huma.Register(api, op("list-shop-accounts", http.MethodGet, "/v1/shops/{id}/accounts", "A shop's accounts, their permissions and logins", anyKey, "accounts"), s.listShopAccounts)
 	csa := op("create-sub-account", http.MethodPost, "/v1/shops/{id}/accounts", "The main account creates a sub-account with a login (R-ACC-1)", platformOnly, "accounts")
@@ -361,11 +368,104 @@ type PersonBody struct {
 	ShopID    string    `json:"shop_id,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by,omitempty"`
+	// PasswordChangedAt is when the password was last changed or reset.
+	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
 }
 
 func personBody(p *auth.Person) PersonBody {
 	return PersonBody{ID: p.ID, Login: p.Login, Name: p.Name, Role: p.Role, SubjectID: p.SubjectID, ShopID: p.ShopID,
-		CreatedAt: p.CreatedAt, CreatedBy: p.CreatedBy}
+		CreatedAt: p.CreatedAt, CreatedBy: p.CreatedBy, PasswordChangedAt: p.PasswordChangedAt}
+}
+
+type changePasswordInput struct {
+	Body struct {
+		CurrentPassword string `json:"current_password" required:"true" maxLength:"1024"`
+		NewPassword     string `json:"new_password" required:"true" maxLength:"1024"`
+	}
+}
+
+type resetPasswordInput struct {
+	ID   string `path:"id" doc:"The person's id (usr_…)."`
+	Body struct {
+		NewPassword string `json:"new_password" required:"true" maxLength:"1024"`
+	}
+}
+
+// changePassword: a signed-in person changes their own password, proving
+// the current one (a wrong one counts as a failed sign-in of the login, so
+// a stolen session cannot guess it faster than the sign-in form could).
+func (s *Server) changePassword(ctx context.Context, in *changePasswordInput) (*personOutput, error) {
+	p := principalOf(ctx)
+	if p == nil || p.Person == nil || p.Session == nil {
+		return nil, apperr.New(apperr.EINVALID, "session.none", "Authorization", "", "an API key has no password: sign in as the person")
+	}
+	lang := langOf(ctx)
+	now := s.sess.cfg.Clock.Now()
+	key, windowEnd := s.sess.failKey(p.Person.Login, now)
+	var fails int64
+	if err := s.eng.Store().View(ctx, func(tx store.ReadTx) error {
+		var err error
+		fails, err = tx.Counter(ctx, key)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if fails >= int64(s.sess.cfg.MaxFailures) {
+		return nil, &throttled{Problem: newProblem(http.StatusTooManyRequests, "forbidden", "auth.throttled", "current_password", lang,
+			fmt.Sprintf("too many failed attempts for this login; try again after %s", windowEnd.Format(time.RFC3339))),
+			retry: windowEnd.Sub(now)}
+	}
+	ok, err := auth.VerifyPassword(in.Body.CurrentPassword, p.Person.PasswordHash)
+	if err != nil {
+		return nil, apperr.Internal(fmt.Errorf("person %s: %w", p.Person.ID, err))
+	}
+	if !ok {
+		if _, err := s.eng.LoginFailed(ctx, key); err != nil {
+			return nil, err
+		}
+		return nil, apperr.New(apperr.EINVALID, "password.current_wrong", "current_password", "", "the current password is wrong")
+	}
+	if in.Body.NewPassword == in.Body.CurrentPassword {
+		return nil, apperr.New(apperr.EINVALID, "password.unchanged", "new_password", "", "the new password is the current one")
+	}
+	hash, err := s.hashNew(in.Body.NewPassword)
+	if err != nil {
+		return nil, err
+	}
+	person, err := s.eng.SetPassword(ctx, callerActor(ctx), p.Person.ID, hash, p.Session.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &personOutput{Body: personBody(person)}, nil
+}
+
+// resetPassword: an operator sets a person's password; every session of
+// the person ends.
+func (s *Server) resetPassword(ctx context.Context, in *resetPasswordInput) (*personOutput, error) {
+	hash, err := s.hashNew(in.Body.NewPassword)
+	if err != nil {
+		return nil, err
+	}
+	person, err := s.eng.SetPassword(ctx, callerActor(ctx), in.ID, hash, "")
+	if err != nil {
+		return nil, err
+	}
+	return &personOutput{Body: personBody(person)}, nil
+}
+
+// hashNew checks a new password's length and hashes it.
+func (s *Server) hashNew(pw string) (string, error) {
+	if err := auth.CheckPassword(pw); err != nil {
+		if ae, ok := apperr.As(err); ok {
+			ae.Field = "new_password"
+		}
+		return "", err
+	}
+	h, err := auth.HashPassword(pw, s.sess.cfg.Hash)
+	if err != nil {
+		return "", apperr.Internal(err)
+	}
+	return h, nil
 }
 
 // SessionBody is a new session.

@@ -402,3 +402,78 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// Passwords: a person changes their own by proving the current one (the
+// session of the request stays, their others end; a wrong current password
+// counts as a failed sign-in, so the sixth try is throttled); an operator
+// resets anyone's (the person's sessions all end). Bad input names its
+// field and changes nothing; an API key has no password to change.
+func TestPasswords_ChangeAndReset(t *testing.T) {
+	e := newAPI(t, bj(t, "2023-08-01T10:00:00"), false)
+	me := e.person("agent.one", auth.RoleAgent, "a1")
+	s1, s2 := e.session("agent.one"), e.session("agent.one")
+	change := func(token, current, next string) resp {
+		return e.req(http.MethodPut, "/v1/me/password", token, map[string]any{"current_password": current, "new_password": next})
+	}
+	const next = "a brand new pass phrase"
+	e.wantProblem(change(s1.Token, "not it", next), http.StatusUnprocessableEntity, "password.current_wrong", "", "current_password")
+	e.wantProblem(change(s1.Token, testPassword, testPassword), http.StatusUnprocessableEntity, "password.unchanged", "", "new_password")
+	e.wantProblem(change(s1.Token, testPassword, "short"), http.StatusUnprocessableEntity, "password.length", "", "new_password")
+	e.wantProblem(change(operatorKey, testPassword, next), http.StatusUnprocessableEntity, "session.none", "", "Authorization")
+	e.session("agent.one") // nothing changed (and a sign-in resets the failure count)
+
+	var changed httpapi.PersonBody
+	e.ok(change(s1.Token, testPassword, next), http.StatusOK, &changed)
+	if changed.ID != me.ID || changed.PasswordChangedAt == nil || !changed.PasswordChangedAt.Equal(e.clock.Now()) {
+		t.Fatalf("after the change: %+v", changed)
+	}
+	if r := e.req(http.MethodGet, "/v1/me", s1.Token, nil); r.Status != http.StatusOK {
+		t.Fatalf("the session of the change ended: %d %s", r.Status, r.Body)
+	}
+	if r := e.req(http.MethodGet, "/v1/me", s2.Token, nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("another session of the person still works: %d %s", r.Status, r.Body)
+	}
+	e.wantProblem(e.login("agent.one", testPassword), http.StatusUnauthorized, "auth.login_failed", "", "")
+	e.ok(e.login("agent.one", next), http.StatusCreated, nil)
+
+	// five wrong current passwords, then throttled even with the right one
+	for i := range 5 {
+		e.wantProblem(change(s1.Token, fmt.Sprint("wrong ", i), "whatever it is now"), http.StatusUnprocessableEntity, "password.current_wrong", "", "current_password")
+	}
+	e.wantProblem(change(s1.Token, next, "whatever it is now"), http.StatusTooManyRequests, "auth.throttled", "", "current_password")
+	e.wantProblem(e.login("agent.one", next), http.StatusTooManyRequests, "auth.throttled", "", "login") // the sign-in form too
+	e.clock.Set(e.clock.Now().Add(15 * time.Minute))                                                     // the next window
+
+	// an operator's reset: every session of the person ends
+	e.person("ops.one", auth.RoleOperator, "")
+	opSess := e.session("ops.one")
+	const reset = "set by the operator"
+	agent := e.session2("agent.one", next)
+	e.wantProblem(e.req(http.MethodPut, "/v1/people/"+me.ID+"/password", agent.Token, map[string]any{"new_password": reset}),
+		http.StatusForbidden, "permission.denied", "", "")
+	e.wantProblem(e.req(http.MethodPut, "/v1/people/usr_nobody/password", opSess.Token, map[string]any{"new_password": reset}),
+		http.StatusNotFound, "not_found", "", "person_id")
+	e.wantProblem(e.req(http.MethodPut, "/v1/people/"+me.ID+"/password", opSess.Token, map[string]any{"new_password": "short"}),
+		http.StatusUnprocessableEntity, "password.length", "", "new_password")
+	if r := e.req(http.MethodGet, "/v1/me", s1.Token, nil); r.Status != http.StatusOK {
+		t.Fatalf("before the reset: %d %s", r.Status, r.Body)
+	}
+	e.ok(e.req(http.MethodPut, "/v1/people/"+me.ID+"/password", opSess.Token, map[string]any{"new_password": reset}), http.StatusOK, nil)
+	for _, tok := range []string{s1.Token, agent.Token} {
+		if r := e.req(http.MethodGet, "/v1/me", tok, nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("a session survived the reset: %d %s", r.Status, r.Body)
+		}
+	}
+	e.ok(e.login("agent.one", reset), http.StatusCreated, nil)
+	if r := e.req(http.MethodGet, "/v1/me", opSess.Token, nil); r.Status != http.StatusOK {
+		t.Fatalf("the operator's own session ended: %d", r.Status)
+	}
+}
+
+// session2 signs in with a password other than testPassword.
+func (e *apiEnv) session2(login, password string) httpapi.SessionBody {
+	e.t.Helper()
+	var s httpapi.SessionBody
+	e.ok(e.login(login, password), http.StatusCreated, &s)
+	return s
+}

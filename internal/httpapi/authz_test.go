@@ -167,7 +167,8 @@ func TestAuthorizationMatrix_R_ACC_1(t *testing.T) {
 		hooks = append(hooks, h.ID)
 	}
 	tk := e.createTask("return_refund", "o1")
-	var att task.Attachment // the buyer's file of a public evidence item
+	resetMe := e.person("reset.me", auth.RoleBuyer, "b_reset") // whose password operators reset
+	var att task.Attachment                                    // the buyer's file of a public evidence item
 	e.ok(e.upload(tk.ID, "buyer:"+buyerOf("o1"), png), http.StatusCreated, &att)
 	e.ok(e.post("/v1/tasks/"+tk.ID+"/evidence", map[string]any{"actor": actor("buyer", buyerOf("o1")),
 		"evidence": map[string]any{"description": "the parcel", "attachments": []string{att.ID}}}), http.StatusOK, nil)
@@ -349,6 +350,14 @@ func TestAuthorizationMatrix_R_ACC_1(t *testing.T) {
 		{name: "load policy", method: "POST", path: "/v1/policies/tmall/versions", body: policyFile, action: auth.ActLoadPolicy, may: []string{cOperator, cOpKey}},
 		{name: "me", method: "GET", path: "/v1/me", action: auth.ActSelf, may: everyone},
 		{name: "list people", method: "GET", path: "/v1/people", action: auth.ActManagePeople, may: []string{cOperator, cOpKey}},
+		{name: "reset password", method: "PUT", path: "/v1/people/" + resetMe.ID + "/password", body: func(string) any { return map[string]any{"new_password": "long enough pass"} },
+			action: auth.ActManagePeople, may: []string{cOperator, cOpKey}},
+		{name: "change password", method: "PUT", path: "/v1/me/password", // a wrong current password: refused, but past the permission check
+			body: func(string) any {
+				return map[string]any{"current_password": "not the password", "new_password": "long enough pass"}
+			},
+			action: auth.ActChangePassword, may: []string{cBuyer, cMain, cSubYes, cSubNo, cAgent, cOperator},
+			except: map[string]outcome{cPlatform: {status: 422, reason: "session.none"}, cOpKey: {status: 422, reason: "session.none"}}},
 		{name: "create person", method: "POST", path: "/v1/people", body: uniq("made"), action: auth.ActManagePeople, may: []string{cOperator, cOpKey}},
 		{name: "list accounts", method: "GET", path: "/v1/shops/tb/accounts", action: auth.ActReadAccounts, may: []string{cMain, cAgent, cOperator, cPlatform, cOpKey}},
 		{name: "create sub-account", method: "POST", path: "/v1/shops/tb/accounts", body: sub, action: auth.ActManageAccounts, may: []string{cMain, cPlatform}},
@@ -443,7 +452,7 @@ func TestAuthorizationMatrix_R_ACC_1(t *testing.T) {
 func routeOf(p string) string {
 	p, _, _ = strings.Cut(p, "?")
 	collections := map[string]bool{"tasks": true, "orders": true, "complaints": true, "shops": true, "accounts": true, "claims": true,
-		"questions": true, "products": true, "attachments": true, "webhooks": true, "deliveries": true}
+		"questions": true, "products": true, "attachments": true, "webhooks": true, "deliveries": true, "people": true}
 	words := map[string]bool{"accounts": true, "deliveries": true, "dead-letters": true, "requests": true}
 	parts := strings.Split(p, "/")
 	for i, s := range parts {

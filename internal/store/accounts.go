@@ -25,6 +25,9 @@ type PeopleWriter interface {
 	// person.login_taken; a subject (role and subject id) that already has a
 	// login is ECONFLICT person.subject_taken.
 	InsertPerson(ctx context.Context, p *auth.Person) error
+	// UpdatePerson replaces a stored person's data (its password, name);
+	// its login, role and subject stay as inserted. ENOTFOUND when none.
+	UpdatePerson(ctx context.Context, p *auth.Person) error
 	// PutSession stores a session, or replaces the one with its id.
 	PutSession(ctx context.Context, s *auth.Session) error
 	// DeleteSession removes a session (no error when it is not there).
@@ -32,4 +35,7 @@ type PeopleWriter interface {
 	// DeleteSessionsBefore removes the sessions whose absolute end is before t
 	// and returns how many it removed.
 	DeleteSessionsBefore(ctx context.Context, t time.Time) (int, error)
+	// DeleteSessionsOf removes a person's sessions but keep ("" for none)
+	// and returns how many it removed.
+	DeleteSessionsOf(ctx context.Context, personID, keep string) (int, error)
 }

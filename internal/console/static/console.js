@@ -51,6 +51,27 @@
     });
   }
 
+  // Change one's password through PUT /v1/me/password (JSON, with the CSRF
+  // token); the API's problem title and detail are shown as they come.
+  document.addEventListener("submit", function (ev) {
+    var f = ev.target.closest("form[data-password]");
+    if (!f) return;
+    ev.preventDefault();
+    var out = f.querySelector("[data-pw-result]");
+    var show = function (text, ok) { out.textContent = text; out.className = ok ? "flash" : "problem"; };
+    if (f.new_password.value !== f.confirm.value) { show(f.dataset.mismatch, false); f.confirm.focus(); return; }
+    fetch("/v1/me/password", {
+      method: "PUT", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": body.dataset.csrf || "" },
+      body: JSON.stringify({ current_password: f.current_password.value, new_password: f.new_password.value })
+    }).then(function (r) {
+      return r.json().then(function (p) {
+        if (r.ok) { show(f.dataset.done, true); f.reset(); return; }
+        show((p.title || r.status) + (p.detail ? " — " + p.detail : ""), false);
+      });
+    }).catch(function (e) { show(String(e), false); });
+  });
+
   // Sign out through DELETE /v1/sessions with the CSRF token.
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest("[data-logout]");

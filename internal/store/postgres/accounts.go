@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"aftersale/internal/apperr"
 	"aftersale/internal/auth"
 	"aftersale/internal/store/storecodec"
 )
@@ -27,6 +28,8 @@ const (
 		ON CONFLICT (id) DO UPDATE SET person_id = excluded.person_id, expires_at = excluded.expires_at, data = excluded.data`
 	wDeleteSession        = `DELETE FROM sessions WHERE id = $1`
 	wDeleteSessionsBefore = `DELETE FROM sessions WHERE expires_at < $1`
+	wUpdatePerson         = `UPDATE people SET data = $2 WHERE id = $1`
+	wDeleteSessionsOf     = `DELETE FROM sessions WHERE person_id = $1 AND id <> $2`
 )
 
 // Person implements store.PeopleReader.
@@ -109,6 +112,31 @@ func (t *wtx) DeleteSessionsBefore(ctx context.Context, before time.Time) (int, 
 	tag, err := t.tx.Exec(ctx, wDeleteSessionsBefore, before)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete sessions: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// UpdatePerson implements store.PeopleWriter.
+func (t *wtx) UpdatePerson(ctx context.Context, p *auth.Person) error {
+	data, err := storecodec.EncodeUTC(p)
+	if err != nil {
+		return fmt.Errorf("postgres: encode person %q: %w", p.ID, err)
+	}
+	tag, err := t.tx.Exec(ctx, wUpdatePerson, p.ID, string(data))
+	if err != nil {
+		return fmt.Errorf("postgres: update person %q: %w", p.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return apperr.NotFound("person_id", "person %q not found", p.ID)
+	}
+	return nil
+}
+
+// DeleteSessionsOf implements store.PeopleWriter.
+func (t *wtx) DeleteSessionsOf(ctx context.Context, personID, keep string) (int, error) {
+	tag, err := t.tx.Exec(ctx, wDeleteSessionsOf, personID, keep)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: delete sessions of %q: %w", personID, err)
 	}
 	return int(tag.RowsAffected()), nil
 }

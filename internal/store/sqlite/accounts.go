@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"aftersale/internal/apperr"
 	"aftersale/internal/auth"
 	"aftersale/internal/store/storecodec"
 )
@@ -26,6 +27,8 @@ const (
 		ON CONFLICT (id) DO UPDATE SET person_id = excluded.person_id, expires_at = excluded.expires_at, data = excluded.data`
 	wDeleteSession        = `DELETE FROM sessions WHERE id = ?`
 	wDeleteSessionsBefore = `DELETE FROM sessions WHERE expires_at < ?`
+	wUpdatePerson         = `UPDATE people SET data = ? WHERE id = ?`
+	wDeleteSessionsOf     = `DELETE FROM sessions WHERE person_id = ? AND id <> ?`
 )
 
 // Person implements store.PeopleReader.
@@ -110,6 +113,32 @@ func (t *wtx) DeleteSessionsBefore(ctx context.Context, before time.Time) (int, 
 	res, err := t.tx.ExecContext(ctx, wDeleteSessionsBefore, fmtTime(before))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// UpdatePerson implements store.PeopleWriter.
+func (t *wtx) UpdatePerson(ctx context.Context, p *auth.Person) error {
+	data, err := storecodec.EncodeUTC(p)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode person %q: %w", p.ID, err)
+	}
+	res, err := t.tx.ExecContext(ctx, wUpdatePerson, string(data), p.ID)
+	if err != nil {
+		return fmt.Errorf("sqlite: update person %q: %w", p.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	return apperr.NotFound("person_id", "person %q not found", p.ID)
+}
+
+// DeleteSessionsOf implements store.PeopleWriter.
+func (t *wtx) DeleteSessionsOf(ctx context.Context, personID, keep string) (int, error) {
+	res, err := t.tx.ExecContext(ctx, wDeleteSessionsOf, personID, keep)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete sessions of %q: %w", personID, err)
 	}
 	n, err := res.RowsAffected()
 	return int(n), err

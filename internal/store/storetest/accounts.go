@@ -13,6 +13,7 @@ import (
 func init() {
 	register("People", testPeople)
 	register("Sessions", testSessions)
+	register("PasswordChange", testPasswordChange)
 }
 
 func person(id, login string, role auth.Role, subject, shop string) *auth.Person {
@@ -110,4 +111,52 @@ func testSessions(t *testing.T, s store.Store) {
 			}
 		}
 	})
+}
+
+// A password change rewrites the person (its login stays found) and ends
+// the person's other sessions, keeping the one named; others' sessions
+// stay. Updating a person never stored is ENOTFOUND.
+func testPasswordChange(t *testing.T, s store.Store) {
+	p := person("usr_1", "buyer1", auth.RoleBuyer, "b1", "")
+	other := person("usr_2", "buyer2", auth.RoleBuyer, "b2", "")
+	sess := func(id, personID string) *auth.Session {
+		return &auth.Session{ID: id, PersonID: personID, CSRF: "c", CreatedAt: at(0), LastSeen: at(0), ExpiresAt: at(time.Hour)}
+	}
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		must(t, tx.InsertPerson(ctx, p))
+		must(t, tx.InsertPerson(ctx, other))
+		for _, x := range []*auth.Session{sess("s_1", "usr_1"), sess("s_2", "usr_1"), sess("s_3", "usr_1"), sess("s_o", "usr_2")} {
+			must(t, tx.PutSession(ctx, x))
+		}
+	})
+	changed := *p
+	changed.PasswordHash = "$argon2id$new"
+	when := at(time.Minute)
+	changed.PasswordChangedAt = &when
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		must(t, tx.UpdatePerson(ctx, &changed))
+		if n := get[int](t)(tx.DeleteSessionsOf(ctx, "usr_1", "s_2")); n != 2 {
+			t.Errorf("DeleteSessionsOf(usr_1, keep s_2) = %d, want 2", n)
+		}
+	})
+	view(t, s, func(ctx context.Context, tx store.ReadTx) {
+		equal(t, "Person after UpdatePerson", get[*auth.Person](t)(tx.Person(ctx, "usr_1")), &changed)
+		equal(t, "PersonByLogin after UpdatePerson", get[*auth.Person](t)(tx.PersonByLogin(ctx, "buyer1")), &changed)
+		for id, want := range map[string]bool{"s_1": false, "s_2": true, "s_3": false, "s_o": true} {
+			_, err := tx.Session(ctx, id)
+			if (err == nil) != want {
+				t.Errorf("Session(%s) after DeleteSessionsOf: %v, want present=%v", id, err, want)
+			}
+		}
+	})
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		if n := get[int](t)(tx.DeleteSessionsOf(ctx, "usr_1", "")); n != 1 {
+			t.Errorf("DeleteSessionsOf(usr_1, keep none) = %d, want 1", n)
+		}
+	})
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		ghost := person("usr_9", "ghost", auth.RoleBuyer, "b9", "")
+		return tx.UpdatePerson(t.Context(), ghost)
+	})
+	wantCode(t, "UpdatePerson(unknown)", err, apperr.ENOTFOUND)
 }
