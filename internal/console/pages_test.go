@@ -182,8 +182,8 @@ func TestTaskTimeline_R_MSG_1_R_MSG_2_Visibility(t *testing.T) {
 	must(t, bp, http.StatusOK, "reject_plan")
 	mustNot(t, bp, "SECRET-TO-AGENT", "AGENT-ONLY-NOTE", `data-form="judge"`)
 	sp := main.get("/console/tasks/" + tk.ID)
-	must(t, sp, http.StatusOK, "SECRET-TO-AGENT")
-	mustNot(t, sp, "AGENT-ONLY-NOTE")
+	must(t, sp, http.StatusOK, "SECRET-TO-AGENT", `<dl class="ev-data"><dt>内容</dt><dd>resend in 3 days</dd>`) // the timeline's data, labelled
+	mustNot(t, sp, "AGENT-ONLY-NOTE", "<code>{")                                                              // never raw JSON
 	ap := agent.get("/console/tasks/" + tk.ID)
 	must(t, ap, http.StatusOK, "SECRET-TO-AGENT", "AGENT-ONLY-NOTE", `class="v-agent_only"`, "仅小二可见", `data-form="judge"`, `data-form="request_evidence"`)
 	// The agent queue lists it.

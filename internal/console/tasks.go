@@ -130,7 +130,7 @@ type formView struct {
 
 type eventView struct {
 	task.Event
-	Detail string
+	Fields []field // its data, labelled (eventFields)
 }
 
 type detailData struct {
@@ -191,7 +191,7 @@ func (c *Console) loadDetail(q *req, id string) (*detailData, error) {
 		}
 		d.T, d.Timers = tv.Task, tv.Timers
 		for _, e := range tv.Events {
-			d.Events = append(d.Events, eventView{Event: e, Detail: eventDetail(e, q.lang)})
+			d.Events = append(d.Events, eventView{Event: e, Fields: eventFields(e.Data, q.L)})
 		}
 		if d.Order, err = tx.Order(q.ctx, tv.Task.OrderID); err != nil {
 			return err
@@ -257,18 +257,6 @@ func allows(lc *task.Lifecycle, a task.Action, s task.State, role task.Role) boo
 		}
 	}
 	return false
-}
-
-// eventDetail is a short text of an event's data for the timeline.
-func eventDetail(e task.Event, lang string) string {
-	if len(e.Data) == 0 {
-		return ""
-	}
-	s := string(e.Data)
-	if len(s) > 400 {
-		s = s[:400] + "…"
-	}
-	return s
 }
 
 func (c *Console) taskPage(q *req) (string, any, error) {
