@@ -133,7 +133,7 @@ var messages = map[string][2]string{
 	"card.card":     {"新售后任务", "New task"}, "card.reminder": {"任务提醒", "Task reminder"}, "card.view": {"查看任务", "View task"}, "card.close": {"关闭", "Dismiss"},
 
 	"forms.title": {"处理", "Act"}, "timeline": {"处理记录", "Timeline"}, "timers": {"计时", "Deadlines"},
-	"refund.reason": {"退款原因", "Refund reason"}, "refund.remedy": {"诉求", "Remedy asked"}, "reply.kind": {"卖家回复", "Seller's reply"},
+	"refund.reason": {"退款原因", "Refund reason"}, "refund.remedy": {"诉求", "Remedy asked"},
 	"do.reply": {"回复并执行", "Reply: will perform"}, "do.propose_plan": {"提出方案", "Propose a plan"}, "do.perform": {"已执行", "Mark performed"},
 	"do.refuse": {"拒绝", "Refuse"}, "do.message_agent": {"给客服留言", "Message the agent"}, "do.accept_plan": {"同意方案", "Accept the plan"},
 	"do.reject_plan": {"拒绝方案", "Reject the plan"}, "do.provide_evidence": {"提交凭证", "Provide evidence"}, "do.judge": {"判定", "Judge"},
