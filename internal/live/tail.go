@@ -1,8 +1,9 @@
 package live
 
 import (
-	"slices"
 	"time"
+
+	"aftersale/internal/seqgap"
 )
 
 // tail follows one log (outbox or events) and hands out its items in
@@ -16,11 +17,12 @@ import (
 // after another). A sequence that never shows up (its transaction rolled
 // back) is given up after that; if it shows up later anyway, within
 // lateWindow, it is still handed out once, marked Late. On SQLite (one
-// writer) there are no gaps and nothing is ever held.
+// writer) there are no gaps and nothing is ever held. (The moving is
+// seqgap's, shared with the webhook fan-out.)
 type tail struct {
-	low     int64               // every sequence <= low was handed out or given up
-	held    map[int64]heldItem  // visible items above a gap, waiting for it
-	skipped map[int64]time.Time // sequences given up, and when
+	low     int64              // every sequence <= low was handed out or given up
+	held    map[int64]heldItem // visible items above a gap, waiting for it
+	skipped seqgap.Skipped     // sequences given up, and when
 }
 
 // heldItem is an item held behind a gap, with when it was first read.
@@ -30,7 +32,7 @@ type heldItem struct {
 }
 
 func newTail(low int64) *tail {
-	return &tail{low: low, held: map[int64]heldItem{}, skipped: map[int64]time.Time{}}
+	return &tail{low: low, held: map[int64]heldItem{}, skipped: seqgap.Skipped{}}
 }
 
 // from is the sequence to read after for new items: low (where a missing
@@ -48,18 +50,8 @@ func (t *tail) ahead() int64 {
 	return top
 }
 
-// lateFrom is the sequence to read after for late arrivals: just below the
-// oldest sequence given up recently; ok is false when none was. A separate
-// read: a page read from there could hold only items handed out already,
-// and reading new items from there would never get past them.
-func (t *tail) lateFrom() (after int64, ok bool) {
-	for s := range t.skipped {
-		if !ok || s-1 < after {
-			after, ok = s-1, true
-		}
-	}
-	return after, ok
-}
+// lateFrom is the sequence to read after for late arrivals (seqgap.Skipped.From).
+func (t *tail) lateFrom() (after int64, ok bool) { return t.skipped.From() }
 
 // waiting reports whether items are held behind a gap.
 func (t *tail) waiting() bool { return len(t.held) > 0 }
@@ -81,29 +73,17 @@ func (t *tail) accept(items []Item, now time.Time, gapWait, lateWindow time.Dura
 			t.held[it.Seq] = heldItem{Item: it, seen: now}
 		}
 	}
-	keys := make([]int64, 0, len(t.held))
-	for s := range t.held {
-		keys = append(keys, s)
-	}
-	slices.Sort(keys)
+	keys := seqgap.Sorted(t.held)
+	low, gaveUp := seqgap.Advance(t.low, keys, func(s int64) time.Time { return t.held[s].seen }, now, gapWait)
+	t.skipped.Add(gaveUp, now)
 	for _, s := range keys {
-		h := t.held[s]
-		if s > t.low+1 {
-			if now.Sub(h.seen) < gapWait {
-				break
-			}
-			for q := t.low + 1; q < s; q++ { // give up waiting for them
-				t.skipped[q] = now
-			}
+		if s > low {
+			break
 		}
+		out = append(out, t.held[s].Item)
 		delete(t.held, s)
-		t.low = s
-		out = append(out, h.Item)
 	}
-	for s, at := range t.skipped {
-		if now.Sub(at) > lateWindow {
-			delete(t.skipped, s)
-		}
-	}
+	t.low = low
+	t.skipped.Expire(now, lateWindow)
 	return out
 }

@@ -13,13 +13,13 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"aftersale/internal/clock"
 	"aftersale/internal/notify"
+	"aftersale/internal/seqgap"
 	"aftersale/internal/store"
 	"aftersale/internal/task"
 )
@@ -88,7 +88,7 @@ type Sender struct {
 	// skipped the sequences given up recently; blocked whether the cursor
 	// waits behind a gap.
 	seen    map[string]map[int64]time.Time
-	skipped map[string]map[int64]time.Time
+	skipped map[string]seqgap.Skipped
 	blocked map[string]bool
 	retryAt time.Time // earliest retry this sender scheduled
 }
@@ -153,7 +153,7 @@ func New(c Config) *Sender {
 	}
 	return &Sender{c: c, log: log, wake: make(chan struct{}, 1), blocked: map[string]bool{},
 		seen:    map[string]map[int64]time.Time{CursorOutbox: {}, CursorEvents: {}},
-		skipped: map[string]map[int64]time.Time{CursorOutbox: {}, CursorEvents: {}}}
+		skipped: map[string]seqgap.Skipped{CursorOutbox: {}, CursorEvents: {}}}
 }
 
 // Wake makes the sender run a round soon; it never blocks (engine.OnCommit).
@@ -280,13 +280,8 @@ func (s *Sender) fanoutPage(ctx context.Context, name string, from int64) (top i
 		// New items are read from the cursor; sequences given up recently
 		// are looked for in a read of their own, so that a page of items
 		// already fanned out never stands in the way of new ones.
-		late, watching := int64(0), false
 		s.mu.Lock()
-		for seq := range s.skipped[name] {
-			if !watching || seq-1 < late {
-				late, watching = seq-1, true
-			}
-		}
+		late, watching := s.skipped[name].From()
 		s.mu.Unlock()
 		items, n, err := s.readItems(ctx, tx, name, max(low, from))
 		if err != nil {
@@ -421,33 +416,16 @@ func (s *Sender) advance(name string, low int64, read []int64, now time.Time) in
 			first[seq] = now
 		}
 	}
-	keys := make([]int64, 0, len(first))
-	for seq := range first {
-		keys = append(keys, seq)
-	}
-	slices.Sort(keys)
-	for _, seq := range keys {
-		if seq > low+1 {
-			if now.Sub(first[seq]) < s.c.GapWait {
-				break // a gap younger than GapWait
-			}
-			for q := low + 1; q < seq; q++ { // give the gap up
-				skipped[q] = now
-			}
-		}
-		low = seq
-	}
+	keys := seqgap.Sorted(first)
+	low, gaveUp := seqgap.Advance(low, keys, func(seq int64) time.Time { return first[seq] }, now, s.c.GapWait)
+	skipped.Add(gaveUp, now)
 	for seq := range seen {
 		if seq <= low {
 			delete(seen, seq)
 		}
 	}
 	s.blocked[name] = len(keys) > 0 && keys[len(keys)-1] > low
-	for seq, at := range skipped {
-		if now.Sub(at) > s.c.LateWindow {
-			delete(skipped, seq)
-		}
-	}
+	skipped.Expire(now, s.c.LateWindow)
 	return low
 }
 
