@@ -411,9 +411,7 @@ func (s *Server) changePassword(ctx context.Context, in *changePasswordInput) (*
 		return nil, err
 	}
 	if fails >= int64(s.sess.cfg.MaxFailures) {
-		return nil, &throttled{Problem: newProblem(http.StatusTooManyRequests, "forbidden", "auth.throttled", "current_password", lang,
-			fmt.Sprintf("too many failed attempts for this login; try again after %s", windowEnd.Format(time.RFC3339))),
-			retry: windowEnd.Sub(now)}
+		return nil, tooManyFailures("current_password", lang, now, windowEnd)
 	}
 	ok, err := auth.VerifyPassword(in.Body.CurrentPassword, p.Person.PasswordHash)
 	if err != nil {
@@ -522,9 +520,7 @@ func (s *Server) openSession(ctx context.Context, in *openSessionInput) (*openSe
 		return nil, err
 	}
 	if fails >= int64(s.sess.cfg.MaxFailures) {
-		return nil, &throttled{Problem: newProblem(http.StatusTooManyRequests, "forbidden", "auth.throttled", "login", lang,
-			fmt.Sprintf("too many failed sign-ins for this login; try again after %s", windowEnd.Format(time.RFC3339))),
-			retry: windowEnd.Sub(now)}
+		return nil, tooManyFailures("login", lang, now, windowEnd)
 	}
 	hash := s.sess.dummyHash()
 	if person != nil {
@@ -554,6 +550,14 @@ func (s *Server) openSession(ctx context.Context, in *openSessionInput) (*openSe
 		{Name: CSRFCookie, Value: csrf, Path: "/", Expires: sess.ExpiresAt, Secure: secure, SameSite: http.SameSiteLaxMode},
 	}
 	return out, nil
+}
+
+// tooManyFailures is the 429 of a login with too many failed sign-ins (or
+// wrong current passwords) in the window ending at windowEnd.
+func tooManyFailures(field, lang string, now, windowEnd time.Time) *throttled {
+	return &throttled{Problem: newProblem(http.StatusTooManyRequests, "forbidden", "auth.throttled", field, lang,
+		fmt.Sprintf("too many failed sign-ins for this login; try again after %s", windowEnd.Format(time.RFC3339))),
+		retry: windowEnd.Sub(now)}
 }
 
 // throttled is a 429 problem with its Retry-After.
