@@ -34,6 +34,11 @@ func eventFields(data []byte, l tr) []field {
 	if err := dec.Decode(&m); err != nil || m == nil {
 		return []field{{K: "", V: cut(string(data))}}
 	}
+	return fieldsOf(m, l)
+}
+
+// fieldsOf labels the values of a decoded object, in dataOrder.
+func fieldsOf(m map[string]any, l tr) []field {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		if !skipData[k] {
@@ -110,21 +115,12 @@ func dataValue(k string, v any, l tr) string {
 		return strings.Join(parts, ", ")
 	case map[string]any:
 		var parts []string
-		for _, f := range eventFieldsOf(x, l) {
+		for _, f := range fieldsOf(x, l) {
 			parts = append(parts, f.K+": "+f.V)
 		}
 		return strings.Join(parts, " · ")
 	}
 	return cut(fmt.Sprint(v))
-}
-
-// eventFieldsOf is eventFields of an object already decoded.
-func eventFieldsOf(m map[string]any, l tr) []field {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil
-	}
-	return eventFields(b, l)
 }
 
 // cut shortens a long text for the timeline.
