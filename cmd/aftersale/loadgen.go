@@ -356,12 +356,17 @@ func (w *world) batch(r *mrand.Rand, n int) (facts []fact, commit func()) {
 			f, o := w.newOrder(r, now)
 			out = append(out, f)
 			unshipped = append(unshipped, o)
+		// An update of an order is stamped when the order is taken from
+		// its pool, which is after the batch that last moved it was
+		// accepted: a batch stamped at its start could carry an update
+		// older than the one another batch sent meanwhile (refused as out
+		// of order).
 		case p < 0.55:
 			o, ok := w.take(&w.unshipped, r)
 			if !ok {
 				continue
 			}
-			out = append(out, fact{"id": w.factID("ship"), "type": "shipment", "at": now,
+			out = append(out, fact{"id": w.factID("ship"), "type": "shipment", "at": time.Now().UTC(),
 				"shipment": fact{"order_id": o.id, "carrier": "ZTO", "tracking_no": "ZT" + o.id}})
 			shipped = append(shipped, o)
 		case p < 0.85:
@@ -371,7 +376,7 @@ func (w *world) batch(r *mrand.Rand, n int) (facts []fact, commit func()) {
 			if !ok {
 				continue
 			}
-			out = append(out, fact{"id": w.factID("track"), "type": "tracking", "at": now,
+			out = append(out, fact{"id": w.factID("track"), "type": "tracking", "at": time.Now().UTC(),
 				"tracking": fact{"order_id": o.id, "status": "in_transit", "location": "hub " + strconv.Itoa(r.IntN(90))}})
 			shipped = append(shipped, o)
 		case p < 0.95:
@@ -381,7 +386,7 @@ func (w *world) batch(r *mrand.Rand, n int) (facts []fact, commit func()) {
 			}
 			if !o.invoiced {
 				o.invoiced = true
-				out = append(out, fact{"id": w.factID("inv"), "type": "invoice_requested", "at": now,
+				out = append(out, fact{"id": w.factID("inv"), "type": "invoice_requested", "at": time.Now().UTC(),
 					"invoice_requested": fact{"order_id": o.id}})
 			}
 			shipped = append(shipped, o)
@@ -390,7 +395,7 @@ func (w *world) batch(r *mrand.Rand, n int) (facts []fact, commit func()) {
 			if !ok {
 				continue
 			}
-			out = append(out, fact{"id": w.factID("refund"), "type": "refund", "at": now,
+			out = append(out, fact{"id": w.factID("refund"), "type": "refund", "at": time.Now().UTC(),
 				"refund": fact{"order_id": o.id, "amount_fen": 100}})
 			shipped = append(shipped, o)
 		}
