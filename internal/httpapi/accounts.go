@@ -242,7 +242,7 @@ func (s *Server) bindPerson(next http.Handler) http.Handler {
 		if acts {
 			want = actorString(a)
 		}
-		if p.Person.Role == auth.RoleBuyer || p.Person.Role.Shop() {
+		if tenantScoped(p.Person.Role) {
 			q := r.URL.Query()
 			if v := q.Get("viewer"); v != "" && v != want {
 				refuse("actor.mismatch", "viewer", fmt.Sprintf("you read as yourself (%s), not as %s", want, v))
@@ -281,17 +281,30 @@ func (s *Server) bindPerson(next http.Handler) http.Handler {
 	})
 }
 
-// hideTenant turns "not yours" refusals into 404 for people, so that ids of
-// other buyers' orders and other shops' tasks do not leak through 403s.
+// hideTenant answers a shop's or a buyer's person the same 404 for another
+// tenant's object ("not yours" refusals, which would be 403) as for an
+// unknown id, byte for byte: the detail of an unknown id ("no task
+// \"tsk_9\"") differs from place to place, so both are replaced by one
+// fixed answer, and neither the status nor the text tells that the id exists.
+// Agents and operators, who see every tenant, keep the specific detail.
 func hideTenant(ctx huma.Context, ae *apperr.Error) *apperr.Error {
-	if ctx == nil || (ae.Reason != "not_your_order" && ae.Reason != "not_your_shop") {
+	if ctx == nil {
 		return ae
 	}
-	if p := principalOf(ctx.Context()); p == nil || p.Person == nil {
+	p := principalOf(ctx.Context())
+	if p == nil || p.Person == nil {
 		return ae
 	}
-	return apperr.NotFound("id", "not found")
+	hidden := ae.Reason == "not_your_order" || ae.Reason == "not_your_shop"
+	if hidden || ae.Code == apperr.ENOTFOUND && tenantScoped(p.Person.Role) {
+		return apperr.NotFound("id", "not found")
+	}
+	return ae
 }
+
+// tenantScoped tells the roles that see one tenant's objects only (a shop's
+// people, a buyer) from the platform's (agents, operators).
+func tenantScoped(r auth.Role) bool { return r == auth.RoleBuyer || r.Shop() }
 
 // personMayAct checks a signed-in person's right to take a task action
 // (auth.Table) and that the task is theirs: another tenant's task answers
@@ -304,7 +317,7 @@ func (s *Server) personMayAct(ctx context.Context, taskID string, act task.Actio
 	if err := auth.Check(p.Person.Role, p.Account, auth.TaskAction(act)); err != nil {
 		return err
 	}
-	if p.Person.Role != auth.RoleBuyer && !p.Person.Role.Shop() {
+	if !tenantScoped(p.Person.Role) {
 		return nil
 	}
 	return s.eng.Store().View(ctx, func(tx store.ReadTx) error {

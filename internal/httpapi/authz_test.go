@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -530,26 +531,38 @@ func TestTenantIsolation(t *testing.T) {
 	e.wantProblem(e.req(http.MethodGet, "/v1/tasks?viewer=shop_main:tm_main", shopA, nil), http.StatusForbidden, "actor.mismatch", "", "viewer")
 
 	// another tenant's task: 404 exactly like an unknown id
-	unknown := e.req(http.MethodGet, "/v1/tasks/tsk_999999", shopA, nil)
-	e.wantProblem(unknown, http.StatusNotFound, "not_found", "", "id")
-	e.wantProblem(e.req(http.MethodGet, "/v1/tasks/"+tb.ID, shopA, nil), http.StatusNotFound, "not_found", "", "id")
-	e.wantProblem(e.req(http.MethodGet, "/v1/tasks/"+ta.ID, buyerB, nil), http.StatusNotFound, "not_found", "", "id")
-	e.wantProblem(e.req(http.MethodPost, "/v1/tasks/"+tb.ID+"/actions", shopA, map[string]any{"action": "reply"}), http.StatusNotFound, "not_found", "", "id")
-	e.wantProblem(e.req(http.MethodPost, "/v1/tasks/"+ta.ID+"/actions", buyerB, map[string]any{"action": "accept_plan"}), http.StatusNotFound, "not_found", "", "id")
-	e.wantProblem(e.req(http.MethodPost, "/v1/orders/oa/urge", buyerB, map[string]any{}), http.StatusNotFound, "not_found", "", "id")
-	e.wantProblem(e.req(http.MethodPost, "/v1/orders/oa/complaints", buyerB, map[string]any{"kind": "shipping"}), http.StatusNotFound, "not_found", "", "id")
-	e.wantProblem(e.req(http.MethodPost, "/v1/tasks", buyerB, map[string]any{"type": "resend", "order_id": "oa"}), http.StatusNotFound, "not_found", "", "id")
-	e.wantProblem(e.req(http.MethodGet, "/v1/shops/tm/urged-orders", shopA, nil), http.StatusNotFound, "not_found", "", "")
-	e.wantProblem(e.req(http.MethodGet, "/v1/shops/tm/accounts", shopA, nil), http.StatusNotFound, "not_found", "", "id")
-	e.wantProblem(e.req(http.MethodPut, "/v1/accounts/tm_s1/permissions/platform_task", shopA, nil), http.StatusNotFound, "not_found", "", "id")
+	// (the same bytes, in either language: neither the status nor the text
+	// tells that the id exists)
+	unknown := map[string][]byte{}
+	for _, lang := range []string{"zh-CN", "en"} {
+		r := e.req(http.MethodGet, "/v1/tasks/tsk_999999", shopA, nil, "Accept-Language", lang)
+		e.wantProblem(r, http.StatusNotFound, "not_found", "", "id")
+		unknown[lang] = r.Body
+	}
+	notFound := func(who, method, path string, body any, headers ...string) {
+		t.Helper()
+		for lang, want := range unknown {
+			r := e.req(method, path, who, body, append(headers, "Accept-Language", lang)...)
+			e.wantProblem(r, http.StatusNotFound, "not_found", "", "id")
+			if !bytes.Equal(r.Body, want) {
+				t.Fatalf("%s %s (%s) answers\n%s\nbut an unknown id answers\n%s", method, path, lang, r.Body, want)
+			}
+		}
+	}
+	notFound(shopA, http.MethodGet, "/v1/tasks/"+tb.ID, nil)
+	notFound(buyerB, http.MethodGet, "/v1/tasks/"+ta.ID, nil)
+	notFound(shopA, http.MethodPost, "/v1/tasks/"+tb.ID+"/actions", map[string]any{"action": "reply"})
+	notFound(buyerB, http.MethodPost, "/v1/tasks/"+ta.ID+"/actions", map[string]any{"action": "accept_plan"})
+	notFound(buyerB, http.MethodPost, "/v1/orders/oa/urge", map[string]any{})
+	notFound(buyerB, http.MethodPost, "/v1/orders/oa/complaints", map[string]any{"kind": "shipping"})
+	notFound(buyerB, http.MethodPost, "/v1/tasks", map[string]any{"type": "resend", "order_id": "oa"})
+	notFound(shopA, http.MethodGet, "/v1/shops/tm/urged-orders", nil)
+	notFound(shopA, http.MethodGet, "/v1/shops/tm/accounts", nil)
+	notFound(shopA, http.MethodPut, "/v1/accounts/tm_s1/permissions/platform_task", nil)
 	// the reads and writes of the other areas: another tenant's evidence,
 	// files, claims, compensation, scorecard, points, shop questions and
 	// subscriptions are 404 like unknown ones, and so are evidence given to,
 	// and claims and withdrawals on, another tenant's task, order or complaint
-	notFound := func(who, method, path string, body any, headers ...string) {
-		t.Helper()
-		e.wantProblem(e.req(method, path, who, body, headers...), http.StatusNotFound, "not_found", "", "id")
-	}
 	for _, tok := range []string{shopA, buyerA} {
 		notFound(tok, http.MethodGet, "/v1/tasks/"+tb.ID+"/evidence", nil)
 		notFound(tok, http.MethodGet, "/v1/attachments/"+attB.ID, nil)
