@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"aftersale/internal/commerce"
+	"aftersale/internal/cputime"
 	"aftersale/internal/notify"
 	"aftersale/internal/store"
 	"aftersale/internal/task"
@@ -21,20 +21,10 @@ import (
 
 const batch = 1000 // facts per Update, as the engine batches them
 
-// cpuTime returns the process's user+system CPU time so far. On a shared
-// machine CPU time per item is steadier than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // report reports items/s (wall) and CPU µs per item since cpu0.
 func report(b *testing.B, items int, unit string, cpu0 time.Duration) {
 	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), unit+"/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(items), "cpu-µs/"+unit)
+	b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(items), "cpu-µs/"+unit)
 }
 
 var base = time.Date(2023, 7, 5, 10, 0, 0, 0, time.UTC)
@@ -134,7 +124,7 @@ func benchFacts(b *testing.B, s store.Store, pick func(int) int, also func(conte
 	ctx := context.Background()
 	n := 0
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for range b.N {
 		err := s.Update(ctx, func(tx store.Tx) error {
 			for range batch {
@@ -205,7 +195,7 @@ func BenchClaimDue(b *testing.B, stores ...store.Store) {
 	}
 	now := base.Add(time.Duration(total) * time.Millisecond)
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	var claimed atomic.Int64
 	var wg sync.WaitGroup
 	for _, s := range stores {
