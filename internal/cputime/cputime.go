@@ -21,8 +21,9 @@ func Process() time.Duration {
 }
 
 // Machine is the CPU time every process on the machine has used so far
-// (Linux /proc/stat: user, nice, system, irq, softirq and steal; idle and
-// iowait are not use), in 10 ms ticks; 0 where /proc/stat cannot be read.
+// (Linux /proc/stat: user, nice, system, irq and softirq; idle, iowait and
+// steal, the time a virtual machine waited for its host, are not), in 10 ms
+// ticks; 0 where /proc/stat cannot be read.
 // It includes other people's jobs on a shared machine: compare it with
 // the load, and over runs long enough for the ticks not to matter.
 func Machine() time.Duration {
@@ -41,7 +42,7 @@ func parseStat(stat string) time.Duration {
 		return 0
 	}
 	var ticks int64
-	for _, i := range []int{1, 2, 3, 6, 7, 8} { // user nice system irq softirq steal
+	for _, i := range []int{1, 2, 3, 6, 7} { // user nice system irq softirq
 		v, err := strconv.ParseInt(f[i], 10, 64)
 		if err != nil {
 			return 0
