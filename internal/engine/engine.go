@@ -167,6 +167,29 @@ func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact) error {
 	if err := x.prefetchOrders(ctx, oids); err != nil {
 		return err
 	}
+	// the shops of the batch's orders, and the takeover states of the shops
+	// whose new orders orderCreated counts, in one read each
+	var shops, opening []string
+	for i := range facts {
+		f := &facts[i]
+		if f.Type == commerce.FactOrder && f.Order != nil {
+			shops = append(shops, f.Order.ShopID)
+			if x.orders[f.Order.ID] == nil && !slices.Contains(opening, f.Order.ShopID) {
+				opening = append(opening, f.Order.ShopID)
+			}
+		}
+	}
+	for _, o := range x.orders {
+		if o != nil {
+			shops = append(shops, o.ShopID)
+		}
+	}
+	if err := x.prefetchShops(ctx, shops); err != nil {
+		return err
+	}
+	if err := x.prefetchTakeovers(ctx, opening); err != nil {
+		return err
+	}
 	seen, err := x.tx.FactsSeen(ctx, ids)
 	if err != nil {
 		return err
@@ -186,15 +209,18 @@ func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact) error {
 	return nil
 }
 
-// prefetchShops reads the shops of tasks into the transaction's cache in one query.
-func (x *txn) prefetchShops(ctx context.Context, ts []task.Task) error {
-	var ids []string
-	for i := range ts {
-		if _, ok := x.shops[ts[i].ShopID]; !ok && !slices.Contains(ids, ts[i].ShopID) {
-			ids = append(ids, ts[i].ShopID)
+// prefetchShops reads shops into the transaction's cache in one query (the
+// ones not there yet; a shop that does not exist is left for shop to refuse).
+func (x *txn) prefetchShops(ctx context.Context, ids []string) error {
+	var missing []string
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if _, ok := x.shops[id]; !ok && !seen[id] {
+			seen[id] = true
+			missing = append(missing, id)
 		}
 	}
-	shops, err := x.tx.ShopsByID(ctx, ids)
+	shops, err := x.tx.ShopsByID(ctx, missing)
 	if err != nil {
 		return err
 	}
@@ -203,6 +229,31 @@ func (x *txn) prefetchShops(ctx context.Context, ts []task.Task) error {
 	}
 	for i := range shops {
 		x.shops[shops[i].ID] = &shops[i]
+	}
+	return nil
+}
+
+// prefetchTakeovers reads shops' takeover states (R-LIA-2) into the
+// transaction's cache in one query (with several writers, locking them).
+func (x *txn) prefetchTakeovers(ctx context.Context, shopIDs []string) error {
+	var missing []string
+	for _, id := range shopIDs {
+		if _, ok := x.takeovers[id]; !ok && !slices.Contains(missing, id) {
+			missing = append(missing, id)
+		}
+	}
+	tos, err := x.tx.Takeovers(ctx, missing)
+	if err != nil {
+		return err
+	}
+	if x.takeovers == nil {
+		x.takeovers = make(map[string]scorecard.Takeover, len(missing))
+	}
+	for _, id := range missing {
+		x.takeovers[id] = scorecard.Takeover{ShopID: id} // never taken over
+	}
+	for _, to := range tos {
+		x.takeovers[to.ShopID] = to
 	}
 	return nil
 }

@@ -61,13 +61,12 @@ func (x *txn) flushCounts(ctx context.Context) error {
 		}
 	}
 	sort.Strings(keys)
-	for _, k := range keys {
-		if _, err := x.tx.IncrCounter(ctx, k, x.counts[k]); err != nil {
-			return err
-		}
+	deltas := make([]int64, len(keys))
+	for i, k := range keys {
+		deltas[i] = x.counts[k]
 	}
 	clear(x.counts)
-	return nil
+	return x.tx.AddCounters(ctx, keys, deltas)
 }
 
 // countShop keeps the number of shops per industry (the denominator of a

@@ -58,7 +58,11 @@ func (e *Engine) FireDue(ctx context.Context, now time.Time, limit int) (FireRes
 			if err := x.prefetchOrders(ctx, oids); err != nil {
 				return err
 			}
-			if err := x.prefetchShops(ctx, loaded); err != nil {
+			shops := make([]string, len(loaded))
+			for i := range loaded {
+				shops[i] = loaded[i].ShopID
+			}
+			if err := x.prefetchShops(ctx, shops); err != nil {
 				return err
 			}
 			firings := make([]task.Firing, 0, len(due))

@@ -5,12 +5,13 @@ import (
 	"errors"
 
 	"aftersale/internal/commerce"
+	"aftersale/internal/scorecard"
 	"aftersale/internal/task"
 )
 
 // BatchReader reads, in one query, what a batch of facts needs besides the
-// orders (OrdersByID): the tasks a fact may move, the shops a sweep's
-// tasks belong to.
+// orders (OrdersByID): the tasks a fact may move, the shops of a batch's
+// orders and a sweep's tasks, and those shops' takeover states.
 type BatchReader interface {
 	// OpenTasksOfOrders returns the open tasks (state not completed) of these
 	// orders, in no particular order. Inside Update a store with several
@@ -19,6 +20,11 @@ type BatchReader interface {
 	// ShopsByID returns the shops with these ids that exist, in no particular
 	// order (not locked, as Shop is not).
 	ShopsByID(ctx context.Context, ids []string) ([]commerce.Shop, error)
+	// Takeovers returns the stored takeover states (R-LIA-2) of these shops,
+	// in no particular order; a shop never taken over has none (Takeover
+	// answers its zero state). Inside Update a store with several writers
+	// locks them as Takeover does.
+	Takeovers(ctx context.Context, shopIDs []string) ([]scorecard.Takeover, error)
 }
 
 // ErrRetry is wrapped by the error of an Update that lost a race with a

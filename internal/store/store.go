@@ -145,6 +145,11 @@ type Tx interface {
 	// IncrCounter adds delta to a named counter (e.g. "remind:acc_1:2023-07-05")
 	// and returns the new value. Counters back caps and scorecards.
 	IncrCounter(ctx context.Context, key string, delta int64) (int64, error)
+	// AddCounters adds deltas[i] to counter keys[i] for every i, as
+	// IncrCounter does but without reading the values back, so a store may
+	// queue the writes until its next read or its commit. The keys are
+	// distinct; a store with several writers updates them in key order.
+	AddCounters(ctx context.Context, keys []string, deltas []int64) error
 
 	PutComplaint(ctx context.Context, c *judgment.Complaint) error // upsert
 	// AppendPoints appends ledger entries; entries are never changed or

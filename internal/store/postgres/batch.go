@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"aftersale/internal/commerce"
+	"aftersale/internal/scorecard"
 	"aftersale/internal/task"
 )
 
@@ -12,6 +13,8 @@ const (
 	qOpenTasksOfOrders     = `SELECT data FROM tasks WHERE order_id = ANY($1) AND state <> 'completed'`
 	qOpenTasksOfOrdersLock = qOpenTasksOfOrders + ` ORDER BY id FOR UPDATE`
 	qShopsByID             = `SELECT data FROM shops WHERE id = ANY($1)`
+	qTakeovers             = `SELECT data FROM takeovers WHERE shop_id = ANY($1)`
+	qTakeoversLock         = qTakeovers + ` ORDER BY shop_id FOR UPDATE`
 )
 
 // OpenTasksOfOrders implements store.BatchReader. Inside Update the rows are
@@ -34,4 +37,13 @@ func (t *rtx) ShopsByID(ctx context.Context, ids []string) ([]commerce.Shop, err
 		return nil, nil
 	}
 	return listJSON[commerce.Shop](ctx, t, "shops", qShopsByID, ids)
+}
+
+// Takeovers implements store.BatchReader. Inside Update the rows are locked
+// in shop id order, as Takeover locks one.
+func (t *rtx) Takeovers(ctx context.Context, shopIDs []string) ([]scorecard.Takeover, error) {
+	if len(shopIDs) == 0 {
+		return nil, nil
+	}
+	return listJSON[scorecard.Takeover](ctx, t, "takeovers", t.pick(qTakeovers, qTakeoversLock), shopIDs)
 }

@@ -47,6 +47,7 @@ const (
 	bFiring
 	bComplaint
 	bIdempotent
+	bCounterAdd
 	nBulk
 )
 
@@ -99,6 +100,8 @@ var bulkSpecs = func() [nBulk]bulkSpec {
 		ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id, filed_at = excluded.filed_at, data = excluded.data`, T, T, TS, T)
 	def(bIdempotent, true, "put idempotency keys", `INSERT INTO idempotency (key, response) SELECT * FROM UNNEST
 		ON CONFLICT (key) DO UPDATE SET response = excluded.response`, T, B)
+	def(bCounterAdd, true, "add to counters", `INSERT INTO counters (key, value) SELECT * FROM UNNEST
+		ON CONFLICT (key) DO UPDATE SET value = counters.value + excluded.value`, T, I)
 	return s
 }()
 

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -72,6 +74,18 @@ func (p *pipe) add(k bulkKind, row ...any) {
 	p.rows++
 }
 
+// addCounter queues delta for counter key; deltas of one key queued before
+// the queue is sent are summed into one row (an upsert may not touch a row
+// twice in one statement).
+func (p *pipe) addCounter(key string, delta int64) {
+	b := &p.bulks[bCounterAdd]
+	if i, ok := b.index[key]; ok {
+		b.rows[i][1] = b.rows[i][1].(int64) + delta
+		return
+	}
+	p.add(bCounterAdd, key, delta)
+}
+
 // queued is the number of writes waiting (at least; rows count once each).
 func (p *pipe) queued() int {
 	n := p.rows + p.batch.Len()
@@ -96,6 +110,10 @@ func (p *pipe) take() (*pgx.Batch, []func(pgconn.CommandTag, error) error) {
 			continue
 		}
 		spec := &bulkSpecs[k]
+		if bulkKind(k) == bCounterAdd {
+			// key order, so two writers lock counters in the same order
+			slices.SortFunc(bk.rows, func(a, b []any) int { return strings.Compare(a[0].(string), b[0].(string)) })
+		}
 		queue(bulkCheck(bulkKind(k), len(bk.rows)), spec.sql, bk.args(spec.kinds)...)
 		*bk = bulk{}
 	}

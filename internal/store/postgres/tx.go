@@ -934,6 +934,19 @@ func (t *wtx) IncrCounter(ctx context.Context, key string, delta int64) (int64, 
 	return v, nil
 }
 
+// AddCounters implements store.Tx (queued): one upsert over unnest arrays
+// with the transaction's other queued writes; deltas queued for one key
+// before the queue is sent are summed, and the rows go out in key order.
+func (t *wtx) AddCounters(ctx context.Context, keys []string, deltas []int64) error {
+	if len(keys) != len(deltas) {
+		return fmt.Errorf("postgres: add to counters: %d keys, %d deltas", len(keys), len(deltas))
+	}
+	for i, k := range keys {
+		t.tx.addCounter(k, deltas[i])
+	}
+	return nil
+}
+
 // PutComplaint implements store.Tx (queued).
 func (t *wtx) PutComplaint(ctx context.Context, c *judgment.Complaint) error {
 	data, err := storecodec.EncodeUTC(c)

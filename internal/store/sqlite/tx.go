@@ -740,6 +740,20 @@ func (t *wtx) IncrCounter(ctx context.Context, key string, delta int64) (int64, 
 	return v, nil
 }
 
+// AddCounters implements store.Tx: one statement per key (in-process, no
+// round trips to save).
+func (t *wtx) AddCounters(ctx context.Context, keys []string, deltas []int64) error {
+	if len(keys) != len(deltas) {
+		return fmt.Errorf("sqlite: add to counters: %d keys, %d deltas", len(keys), len(deltas))
+	}
+	for i, k := range keys {
+		if _, err := t.IncrCounter(ctx, k, deltas[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // PutComplaint implements store.Tx.
 func (t *wtx) PutComplaint(ctx context.Context, c *judgment.Complaint) error {
 	data, err := storecodec.EncodeUTC(c)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -13,6 +14,83 @@ import (
 func init() {
 	register("CounterRange", testCounterRange)
 	register("Takeover", testTakeover)
+	register("AddCounters", testAddCounters)
+	register("Takeovers", testTakeovers)
+}
+
+// testAddCounters: AddCounters adds like IncrCounter (to new and existing
+// keys, negative deltas too); two calls in one transaction on one key sum;
+// reads in the transaction (Counter, CounterRange, IncrCounter) see the
+// added values; a rolled-back transaction adds nothing.
+func testAddCounters(t *testing.T, s store.Store) {
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		get[int64](t)(tx.IncrCounter(ctx, "c:b", 10))
+	})
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		must(t, tx.AddCounters(ctx, []string{"c:a", "c:b", "c:c"}, []int64{1, -3, 5}))
+		must(t, tx.AddCounters(ctx, []string{"c:a", "c:d"}, []int64{2, 0}))
+		if got := get[int64](t)(tx.Counter(ctx, "c:a")); got != 3 {
+			t.Errorf("Counter(c:a) in the transaction = %d, want 3 (1 + 2)", got)
+		}
+		must(t, tx.AddCounters(ctx, []string{"c:c"}, []int64{1}))
+		if got := get[int64](t)(tx.IncrCounter(ctx, "c:c", 1)); got != 7 {
+			t.Errorf("IncrCounter(c:c) after AddCounters = %d, want 7", got)
+		}
+		must(t, tx.AddCounters(ctx, nil, nil))
+	})
+	want := map[string]int64{"c:a": 3, "c:b": 7, "c:c": 7, "c:d": 0}
+	view(t, s, func(ctx context.Context, tx store.ReadTx) {
+		if got := get[map[string]int64](t)(tx.CounterRange(ctx, "c:", "c:\uffff")); !reflect.DeepEqual(got, want) {
+			t.Errorf("after AddCounters: %v, want %v", got, want)
+		}
+	})
+	if err := s.Update(context.Background(), func(tx store.Tx) error {
+		if err := tx.AddCounters(context.Background(), []string{"c:a", "c:e"}, []int64{100, 100}); err != nil {
+			return err
+		}
+		return errRollback
+	}); !errors.Is(err, errRollback) {
+		t.Fatalf("rolled-back Update = %v", err)
+	}
+	view(t, s, func(ctx context.Context, tx store.ReadTx) {
+		if got := get[map[string]int64](t)(tx.CounterRange(ctx, "c:", "c:\uffff")); !reflect.DeepEqual(got, want) {
+			t.Errorf("after a rollback: %v, want %v", got, want)
+		}
+	})
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		if err := tx.AddCounters(ctx, []string{"c:a"}, []int64{1, 2}); err == nil {
+			t.Error("AddCounters with 1 key and 2 deltas succeeded")
+		}
+	})
+}
+
+// testTakeovers: the batch read returns the stored states of the shops
+// asked for, none for a shop never taken over or not asked for.
+func testTakeovers(t *testing.T, s store.Store) {
+	on := scorecard.Takeover{ShopID: "s1", Active: true, Since: t0, Starts: 2, PolicyVersion: "taote/2022.1"}
+	off := scorecard.Takeover{ShopID: "s3", Since: t0.Add(time.Hour), Starts: 1, PolicyVersion: "taote/2022.1"}
+	other := scorecard.Takeover{ShopID: "s4", Active: true, Since: t0, Starts: 1, PolicyVersion: "taote/2022.1"}
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		for _, to := range []scorecard.Takeover{on, off, other} {
+			must(t, tx.PutTakeover(ctx, to))
+		}
+	})
+	check := func(ctx context.Context, tx store.ReadTx) {
+		got := get[[]scorecard.Takeover](t)(tx.Takeovers(ctx, []string{"s3", "s1", "s2"}))
+		byShop := map[string]scorecard.Takeover{}
+		for _, to := range got {
+			byShop[to.ShopID] = to
+		}
+		if len(got) != 2 || !byShop["s1"].Active || byShop["s1"].Starts != 2 || !byShop["s1"].Since.Equal(t0) ||
+			byShop["s3"].Active || !byShop["s3"].Since.Equal(off.Since) {
+			t.Errorf("Takeovers(s3, s1, s2) = %+v, want s1 (on) and s3 (off)", got)
+		}
+		if got := get[[]scorecard.Takeover](t)(tx.Takeovers(ctx, nil)); len(got) != 0 {
+			t.Errorf("Takeovers(none) = %+v", got)
+		}
+	}
+	view(t, s, check)
+	update(t, s, func(ctx context.Context, tx store.Tx) { check(ctx, tx) }) // the locking variant
 }
 
 // testCounterRange: a range read returns exactly the keys between its
