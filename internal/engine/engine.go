@@ -174,7 +174,7 @@ func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact) error {
 		f := &facts[i]
 		if f.Type == commerce.FactOrder && f.Order != nil {
 			shops = append(shops, f.Order.ShopID)
-			if x.orders[f.Order.ID] == nil && !slices.Contains(opening, f.Order.ShopID) {
+			if x.orders[f.Order.ID] == nil {
 				opening = append(opening, f.Order.ShopID)
 			}
 		}
@@ -212,15 +212,7 @@ func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact) error {
 // prefetchShops reads shops into the transaction's cache in one query (the
 // ones not there yet; a shop that does not exist is left for shop to refuse).
 func (x *txn) prefetchShops(ctx context.Context, ids []string) error {
-	var missing []string
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if _, ok := x.shops[id]; !ok && !seen[id] {
-			seen[id] = true
-			missing = append(missing, id)
-		}
-	}
-	shops, err := x.tx.ShopsByID(ctx, missing)
+	shops, err := x.tx.ShopsByID(ctx, uncached(ids, x.shops))
 	if err != nil {
 		return err
 	}
@@ -236,12 +228,7 @@ func (x *txn) prefetchShops(ctx context.Context, ids []string) error {
 // prefetchTakeovers reads shops' takeover states (R-LIA-2) into the
 // transaction's cache in one query (with several writers, locking them).
 func (x *txn) prefetchTakeovers(ctx context.Context, shopIDs []string) error {
-	var missing []string
-	for _, id := range shopIDs {
-		if _, ok := x.takeovers[id]; !ok && !slices.Contains(missing, id) {
-			missing = append(missing, id)
-		}
-	}
+	missing := uncached(shopIDs, x.takeovers)
 	tos, err := x.tx.Takeovers(ctx, missing)
 	if err != nil {
 		return err
@@ -256,6 +243,19 @@ func (x *txn) prefetchTakeovers(ctx context.Context, shopIDs []string) error {
 		x.takeovers[to.ShopID] = to
 	}
 	return nil
+}
+
+// uncached returns the ids that are not keys of cache, each once.
+func uncached[V any](ids []string, cache map[string]V) []string {
+	var out []string
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if _, ok := cache[id]; !ok && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // prefetchOrders reads orders into the transaction's cache in one query
