@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -50,4 +51,31 @@ func parseStat(stat string) time.Duration {
 		ticks += v
 	}
 	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
+}
+
+// Meter adds up the CPU time of a benchmark's timed stretches: this
+// process's and the whole machine's. The zero Meter is ready to use.
+type Meter struct {
+	proc, machine time.Duration
+	p0, m0        time.Duration
+}
+
+// Start begins a timed stretch (with b.StartTimer).
+func (m *Meter) Start() { m.p0, m.m0 = Process(), Machine() }
+
+// Stop ends the stretch Start began (with b.StopTimer).
+func (m *Meter) Stop() {
+	m.proc += Process() - m.p0
+	m.machine += Machine() - m.m0
+}
+
+// Report reports items per second of b's timed run ("unit/s"), this
+// process's CPU µs per item ("cpu-µs/unit") and, when machine is set, the
+// machine's ("machine-cpu-µs/unit": on PostgreSQL, the server's share too).
+func (m *Meter) Report(b *testing.B, items int, unit string, machine bool) {
+	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), unit+"/s")
+	b.ReportMetric(float64(m.proc.Microseconds())/float64(items), "cpu-µs/"+unit)
+	if machine {
+		b.ReportMetric(float64(m.machine.Microseconds())/float64(items), "machine-cpu-µs/"+unit)
+	}
 }

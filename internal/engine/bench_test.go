@@ -282,15 +282,15 @@ func BenchmarkTimerSweep(b *testing.B) {
 	shops := benchShops(b, e, 60, start)
 	ctx := context.Background()
 	var fired int
-	var cpu, mcpu time.Duration
+	var cpu cputime.Meter
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
 		benchTasks(b, e, st, shops, i*n, n, clk.Now())
 		clk.Advance(25 * time.Hour)
 		now := clk.Now()
-		cpu0, mcpu0 := cputime.Process(), cputime.Machine()
 		b.StartTimer()
+		cpu.Start()
 		for {
 			res, err := e.FireDue(ctx, now, limit)
 			if err != nil {
@@ -304,17 +304,13 @@ func BenchmarkTimerSweep(b *testing.B) {
 				break
 			}
 		}
+		cpu.Stop()
 		b.StopTimer()
-		cpu += cputime.Process() - cpu0
-		mcpu += cputime.Machine() - mcpu0
 	}
 	if fired != b.N*n {
 		b.Fatalf("fired %d timers, want %d", fired, b.N*n)
 	}
-	b.ReportMetric(float64(fired)/b.Elapsed().Seconds(), "timers/s")
-	b.ReportMetric(float64(cpu.Microseconds())/float64(fired), "cpu-µs/timer")
-	// the database server's share too, on PostgreSQL (and anyone else's)
-	b.ReportMetric(float64(mcpu.Microseconds())/float64(fired), "machine-cpu-µs/timer")
+	cpu.Report(b, fired, "timer", true)
 }
 
 // BenchmarkScorecardRead reads a Taote shop's whole scorecard (liability

@@ -52,15 +52,15 @@ func BenchmarkTimerSweepReplicas(b *testing.B) {
 	e0 := engines[0]
 	shops := benchShops(b, e0, 60, start)
 	var fired int
-	var cpu, mcpu time.Duration
+	var cpu cputime.Meter
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
 		benchTasks(b, e0, e0.Store(), shops, i*n, n, clk.Now())
 		clk.Advance(25 * time.Hour)
 		now := clk.Now()
-		cpu0, mcpu0 := cputime.Process(), cputime.Machine()
 		b.StartTimer()
+		cpu.Start()
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for _, e := range engines {
@@ -84,14 +84,11 @@ func BenchmarkTimerSweepReplicas(b *testing.B) {
 			})
 		}
 		wg.Wait()
+		cpu.Stop()
 		b.StopTimer()
-		cpu += cputime.Process() - cpu0
-		mcpu += cputime.Machine() - mcpu0
 	}
 	if fired != b.N*n {
 		b.Fatalf("fired %d timers, want %d (each exactly once)", fired, b.N*n)
 	}
-	b.ReportMetric(float64(fired)/b.Elapsed().Seconds(), "timers/s")
-	b.ReportMetric(float64(cpu.Microseconds())/float64(fired), "cpu-µs/timer")
-	b.ReportMetric(float64(mcpu.Microseconds())/float64(fired), "machine-cpu-µs/timer")
+	cpu.Report(b, fired, "timer", true)
 }

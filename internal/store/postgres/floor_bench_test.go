@@ -50,15 +50,15 @@ func BenchmarkFiringFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	var fired int
-	var cpu, mcpu time.Duration
+	var cpu cputime.Meter
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
 		lo := (i + 4) * n
 		now := start.Add(time.Duration(i+1) * 25 * time.Hour)
 		floorTasks(b, pool, lo, n, now.Add(-25*time.Hour), now.Add(-time.Hour))
-		cpu0, mcpu0 := cputime.Process(), cputime.Machine()
 		b.StartTimer()
+		cpu.Start()
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for range replicas {
@@ -79,16 +79,13 @@ func BenchmarkFiringFloor(b *testing.B) {
 			})
 		}
 		wg.Wait()
+		cpu.Stop()
 		b.StopTimer()
-		cpu += cputime.Process() - cpu0
-		mcpu += cputime.Machine() - mcpu0
 	}
 	if fired != b.N*n {
 		b.Fatalf("fired %d timers, want %d (each exactly once)", fired, b.N*n)
 	}
-	b.ReportMetric(float64(fired)/b.Elapsed().Seconds(), "timers/s")
-	b.ReportMetric(float64(cpu.Microseconds())/float64(fired), "cpu-µs/timer")
-	b.ReportMetric(float64(mcpu.Microseconds())/float64(fired), "machine-cpu-µs/timer")
+	cpu.Report(b, fired, "timer", true)
 }
 
 func floorEnv(name string, def int) int {

@@ -18,19 +18,22 @@ const (
 
 // OpenTasksOfOrders implements store.BatchReader. One writer: nothing to lock.
 func (t *rtx) OpenTasksOfOrders(ctx context.Context, orderIDs []string) ([]task.Task, error) {
-	if len(orderIDs) == 0 {
-		return nil, nil
-	}
-	list, err := json.Marshal(orderIDs)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := t.tx.QueryContext(ctx, qOpenTasksOfOrders, string(list))
-	return listJSON[task.Task](rows, err, "open tasks")
+	return listByIDs[task.Task](ctx, t, qOpenTasksOfOrders, orderIDs, "open tasks")
 }
 
 // ShopsByID implements store.BatchReader.
 func (t *rtx) ShopsByID(ctx context.Context, ids []string) ([]commerce.Shop, error) {
+	return listByIDs[commerce.Shop](ctx, t, qShopsByID, ids, "shops")
+}
+
+// Takeovers implements store.BatchReader. One writer: nothing to lock.
+func (t *rtx) Takeovers(ctx context.Context, shopIDs []string) ([]scorecard.Takeover, error) {
+	return listByIDs[scorecard.Takeover](ctx, t, qTakeovers, shopIDs, "takeovers")
+}
+
+// listByIDs runs q, whose one parameter is a JSON array of ids (read with
+// json_each), and decodes the rows' JSON column; with no ids it runs nothing.
+func listByIDs[T any](ctx context.Context, t *rtx, q string, ids []string, what string) ([]T, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -38,19 +41,6 @@ func (t *rtx) ShopsByID(ctx context.Context, ids []string) ([]commerce.Shop, err
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.QueryContext(ctx, qShopsByID, string(list))
-	return listJSON[commerce.Shop](rows, err, "shops")
-}
-
-// Takeovers implements store.BatchReader. One writer: nothing to lock.
-func (t *rtx) Takeovers(ctx context.Context, shopIDs []string) ([]scorecard.Takeover, error) {
-	if len(shopIDs) == 0 {
-		return nil, nil
-	}
-	list, err := json.Marshal(shopIDs)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := t.tx.QueryContext(ctx, qTakeovers, string(list))
-	return listJSON[scorecard.Takeover](rows, err, "takeovers")
+	rows, err := t.tx.QueryContext(ctx, q, string(list))
+	return listJSON[T](rows, err, what)
 }

@@ -163,15 +163,7 @@ func (t *rtx) Questions(ctx context.Context, f store.QuestionFilter) ([]qa.Quest
 
 // Answers implements store.ReadTx.
 func (t *rtx) Answers(ctx context.Context, questionIDs []string) ([]qa.Answer, error) {
-	if len(questionIDs) == 0 {
-		return nil, nil
-	}
-	list, err := json.Marshal(questionIDs)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := t.tx.QueryContext(ctx, qaAnswers, string(list))
-	return listJSON[qa.Answer](rows, err, "answers")
+	return listByIDs[qa.Answer](ctx, t, qaAnswers, questionIDs, "answers")
 }
 
 // Invitations implements store.ReadTx.
