@@ -61,6 +61,17 @@ func NotFound(field, format string, args ...any) *Error {
 	return New(ENOTFOUND, "not_found", field, "", format, args...)
 }
 
+// NotFoundAs restates a store's "not found" as the caller's: when err is
+// ENOTFOUND it returns NotFound(field, format, args...), naming the request
+// field that referred to the missing thing; any other err (nil too) is
+// returned as it is.
+func NotFoundAs(err error, field, format string, args ...any) error {
+	if err != nil && CodeOf(err) == ENOTFOUND {
+		return NotFound(field, format, args...)
+	}
+	return err
+}
+
 // Forbidden is shorthand for an EFORBIDDEN error.
 func Forbidden(reason, rule, format string, args ...any) *Error {
 	return New(EFORBIDDEN, reason, "", rule, format, args...)

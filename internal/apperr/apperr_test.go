@@ -41,3 +41,25 @@ func TestRefusalVersusSystemFault(t *testing.T) {
 		t.Errorf("Error() = %q", refusal.Error())
 	}
 }
+
+// NotFoundAs names the request's field in a store's "not found" and leaves
+// every other error, and nil, as it is.
+func TestNotFoundAs(t *testing.T) {
+	store := fmt.Errorf("sqlite: read task: %w", NotFound("id", "no task row"))
+	got := NotFoundAs(store, "task_id", "no task %q", "tsk_9")
+	var ae *Error
+	if !errors.As(got, &ae) || ae.Code != ENOTFOUND || ae.Field != "task_id" || ae.Error() == store.Error() {
+		t.Fatalf("NotFoundAs(store not found) = %v (%+v)", got, ae)
+	}
+	conflict := Conflict("task.stale", "", "stale")
+	if got := NotFoundAs(conflict, "task_id", "x"); got != conflict {
+		t.Errorf("NotFoundAs(conflict) = %v, want it unchanged", got)
+	}
+	fault := errors.New("disk full")
+	if got := NotFoundAs(fault, "task_id", "x"); got != fault {
+		t.Errorf("NotFoundAs(fault) = %v, want it unchanged", got)
+	}
+	if got := NotFoundAs(nil, "task_id", "x"); got != nil {
+		t.Errorf("NotFoundAs(nil) = %v", got)
+	}
+}

@@ -68,10 +68,7 @@ func (c *Console) loadQA(q *req) (*qaData, error) {
 		if d.ProductID != "" {
 			p, err := tx.Product(q.ctx, d.ProductID)
 			if err != nil {
-				if apperr.CodeOf(err) == apperr.ENOTFOUND {
-					return apperr.NotFound("product", "no product %q", d.ProductID)
-				}
-				return err
+				return apperr.NotFoundAs(err, "product", "no product %q", d.ProductID)
 			}
 			d.Product = p
 		}

@@ -64,10 +64,7 @@ func (c *Console) scorecardPage(q *req) (string, any, error) {
 	}
 	card, err := c.eng.Scorecard(q.ctx, d.ShopID, q.now)
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return "", nil, apperr.NotFound("shop", "no shop %q", d.ShopID)
-		}
-		return "", nil, err
+		return "", nil, apperr.NotFoundAs(err, "shop", "no shop %q", d.ShopID)
 	}
 	d.Card = card
 	var pts []point

@@ -42,10 +42,7 @@ func (e *Engine) CreatePerson(ctx context.Context, by task.Actor, p *auth.Person
 		case p.Role.Shop():
 			acc, err := x.tx.Account(ctx, p.SubjectID)
 			if err != nil {
-				if apperr.CodeOf(err) == apperr.ENOTFOUND {
-					return apperr.NotFound("subject_id", "no shop account %q", p.SubjectID)
-				}
-				return err
+				return apperr.NotFoundAs(err, "subject_id", "no shop account %q", p.SubjectID)
 			}
 			if (p.Role == auth.RoleShopMain) != (acc.Role == commerce.RoleMain) {
 				return apperr.Invalid("role", "", "account %s is a %s account; its login's role is shop_%s", acc.ID, acc.Role, acc.Role)
@@ -95,10 +92,7 @@ func (x *txn) mainOf(ctx context.Context, actor task.Actor, shopID string) (*com
 	}
 	shop, err := x.shop(ctx, shopID)
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return nil, "", apperr.NotFound("id", "no shop %q", shopID)
-		}
-		return nil, "", err
+		return nil, "", apperr.NotFoundAs(err, "id", "no shop %q", shopID)
 	}
 	if shop.MainAccount != actor.ID {
 		return nil, "", apperr.Forbidden("not_your_shop", "", "account %s is not the main account of shop %s", actor.ID, shopID)
@@ -170,10 +164,7 @@ func (e *Engine) SetPermission(ctx context.Context, actor task.Actor, accountID,
 	err := e.update(ctx, func(x *txn) error {
 		acc, err := x.tx.Account(ctx, accountID)
 		if err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("id", "no account %q", accountID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "id", "no account %q", accountID)
 		}
 		_, version, err := x.mainOf(ctx, actor, acc.ShopID)
 		if err != nil {
@@ -266,10 +257,7 @@ func (e *Engine) SetReminders(ctx context.Context, actor task.Actor, accountID s
 	err := e.update(ctx, func(x *txn) error {
 		acc, err := x.tx.Account(ctx, accountID)
 		if err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("id", "no account %q", accountID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "id", "no account %q", accountID)
 		}
 		_, version, err := x.mainOf(ctx, actor, acc.ShopID)
 		if err != nil {
@@ -302,10 +290,7 @@ func (e *Engine) SetPassword(ctx context.Context, by task.Actor, personID, hash,
 	err := e.update(ctx, func(x *txn) error {
 		p, err := x.tx.Person(ctx, personID)
 		if err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("person_id", "no person %q", personID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "person_id", "no person %q", personID)
 		}
 		at := x.now
 		p.PasswordHash, p.PasswordChangedAt = hash, &at

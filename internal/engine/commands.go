@@ -17,10 +17,10 @@ import (
 
 func (x *txn) order(ctx context.Context, field, id string) (*commerce.Order, error) {
 	o, err := x.loadOrder(ctx, id)
-	if err != nil && apperr.CodeOf(err) == apperr.ENOTFOUND {
-		return nil, apperr.NotFound(field, "no order %q", id)
+	if err != nil {
+		return nil, apperr.NotFoundAs(err, field, "no order %q", id)
 	}
-	return o, err
+	return o, nil
 }
 
 func (x *txn) orderEvent(ctx context.Context, o *commerce.Order, actor task.Actor, action, rule, version string, data any) error {
@@ -151,10 +151,7 @@ func (e *Engine) Act(ctx context.Context, cmd task.Command) (*task.Task, error) 
 	err := e.update(ctx, func(x *txn) error {
 		t, err := x.tx.Task(ctx, cmd.TaskID)
 		if err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("task_id", "no task %q", cmd.TaskID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "task_id", "no task %q", cmd.TaskID)
 		}
 		o, err := x.order(ctx, "order_id", t.OrderID)
 		if err != nil {
@@ -213,10 +210,7 @@ func (e *Engine) FinishComplaint(ctx context.Context, agent task.Actor, complain
 		}
 		var err error
 		if c, err = x.tx.Complaint(ctx, complaintID); err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("complaint_id", "no complaint %q", complaintID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "complaint_id", "no complaint %q", complaintID)
 		}
 		if c.Finished() {
 			return apperr.Conflict("complaint.finished", "", "complaint %s is already %s", c.ID, c.Status)

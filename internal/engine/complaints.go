@@ -38,10 +38,10 @@ func complaintRule(c *judgment.Complaint) string {
 // loadComplaint reads a complaint for a change, ENOTFOUND naming the field.
 func (x *txn) loadComplaint(ctx context.Context, id string) (*judgment.Complaint, error) {
 	c, err := x.tx.Complaint(ctx, id)
-	if apperr.CodeOf(err) == apperr.ENOTFOUND {
-		return nil, apperr.NotFound("complaint_id", "no complaint %q", id)
+	if err != nil {
+		return nil, apperr.NotFoundAs(err, "complaint_id", "no complaint %q", id)
 	}
-	return c, err
+	return c, nil
 }
 
 // WithdrawComplaint is the buyer withdrawing a complaint after reaching
@@ -213,10 +213,7 @@ func (e *Engine) OverturnJudgment(ctx context.Context, agent task.Actor, taskID,
 		}
 		var err error
 		if t, err = x.tx.Task(ctx, taskID); err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("task_id", "no task %q", taskID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "task_id", "no task %q", taskID)
 		}
 		evs, err := x.tx.Events(ctx, t.ID)
 		if err != nil {

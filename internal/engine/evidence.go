@@ -144,11 +144,8 @@ func (e *Engine) UploadAttachment(ctx context.Context, actor task.Actor, taskID,
 	var out *task.Attachment
 	err := e.update(ctx, func(x *txn) error {
 		t, err := x.tx.Task(ctx, taskID)
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return apperr.NotFound("task_id", "no task %q", taskID)
-		}
 		if err != nil {
-			return err
+			return apperr.NotFoundAs(err, "task_id", "no task %q", taskID)
 		}
 		in, err := x.input(ctx, t, nil, task.Command{Action: task.ActProvideEvidence, Actor: actor, TaskID: t.ID})
 		if err != nil {

@@ -217,10 +217,7 @@ func (x *txn) accountFact(ctx context.Context, f *commerce.Fact) (func() error, 
 func (x *txn) presenceFact(ctx context.Context, f *commerce.Fact) (func() error, error) {
 	a, err := x.tx.Account(ctx, f.Presence.AccountID)
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return nil, apperr.NotFound("presence.account_id", "no account %q", f.Presence.AccountID)
-		}
-		return nil, err
+		return nil, apperr.NotFoundAs(err, "presence.account_id", "no account %q", f.Presence.AccountID)
 	}
 	a.Online = f.Presence.Online
 	return func() error { return x.tx.PutAccount(ctx, a) }, nil
@@ -230,10 +227,7 @@ func (x *txn) orderFact(ctx context.Context, f *commerce.Fact) (func() error, er
 	o := *f.Order
 	shop, err := x.shop(ctx, o.ShopID)
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return nil, apperr.NotFound("order.shop_id", "no shop %q", o.ShopID)
-		}
-		return nil, err
+		return nil, apperr.NotFoundAs(err, "order.shop_id", "no shop %q", o.ShopID)
 	}
 	if _, err := x.loadOrder(ctx, o.ID); err == nil {
 		return nil, apperr.Conflict("order.exists", "", "order %s already exists", o.ID)
@@ -284,10 +278,7 @@ func (x *txn) orderUpdateFact(ctx context.Context, f *commerce.Fact) (func() err
 	oid := f.OrderID()
 	o, err := x.loadOrder(ctx, oid)
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return nil, apperr.NotFound(string(f.Type)+".order_id", "no order %q", oid)
-		}
-		return nil, err
+		return nil, apperr.NotFoundAs(err, string(f.Type)+".order_id", "no order %q", oid)
 	}
 	shop, err := x.shop(ctx, o.ShopID)
 	if err != nil {

@@ -222,10 +222,7 @@ func (x *txn) depositFact(ctx context.Context, f *commerce.Fact) (func() error, 
 	d := *f.Deposit
 	shop, err := x.shop(ctx, d.ShopID)
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return nil, apperr.NotFound("deposit.shop_id", "no shop %q", d.ShopID)
-		}
-		return nil, err
+		return nil, apperr.NotFoundAs(err, "deposit.shop_id", "no shop %q", d.ShopID)
 	}
 	return func() error {
 		bal, err := x.tx.AddDeposit(ctx, d.ShopID, d.AmountFen)
@@ -355,10 +352,7 @@ func (e *Engine) JudgeClaim(ctx context.Context, agent task.Actor, claimID strin
 		}
 		var err error
 		if c, err = x.tx.Claim(ctx, claimID); err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("claim_id", "no claim %q", claimID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "claim_id", "no claim %q", claimID)
 		}
 		if c.Judged() {
 			return apperr.Conflict("claim.judged", c.Rule, "claim %s was already judged %s", c.ID, c.Status)

@@ -32,10 +32,7 @@ func (e *Engine) Ask(ctx context.Context, buyer task.Actor, productID, text stri
 		}
 		p, err := x.tx.Product(ctx, productID)
 		if err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("product_id", "no product %q", productID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "product_id", "no product %q", productID)
 		}
 		shop, err := x.shop(ctx, p.ShopID)
 		if err != nil {
@@ -129,10 +126,7 @@ func (e *Engine) Answer(ctx context.Context, actor task.Actor, questionID, text 
 	err := e.update(ctx, func(x *txn) error {
 		q, err := x.tx.Question(ctx, questionID)
 		if err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("question_id", "no question %q", questionID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "question_id", "no question %q", questionID)
 		}
 		shop, err := x.shop(ctx, q.ShopID)
 		if err != nil {
@@ -193,10 +187,7 @@ func (e *Engine) Subscribe(ctx context.Context, actor task.Actor, accountID, top
 		}
 		acc, err := x.tx.Account(ctx, accountID)
 		if err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("account_id", "no account %q", accountID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "account_id", "no account %q", accountID)
 		}
 		if acc.Role != commerce.RoleMain {
 			return apperr.Forbidden("qa.not_main_account", "R-QA-1",
@@ -282,10 +273,7 @@ func (x *txn) questionEvent(ctx context.Context, q *qa.Question, actor task.Acto
 func (x *txn) productFact(ctx context.Context, f *commerce.Fact) (func() error, error) {
 	p := *f.Product
 	if _, err := x.shop(ctx, p.ShopID); err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return nil, apperr.NotFound("product.shop_id", "no shop %q", p.ShopID)
-		}
-		return nil, err
+		return nil, apperr.NotFoundAs(err, "product.shop_id", "no shop %q", p.ShopID)
 	}
 	old, err := x.tx.Product(ctx, p.ID)
 	if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {

@@ -56,10 +56,7 @@ func (v Viewer) Filter(evs []task.Event) []task.Event {
 func (v Viewer) ShopOf(ctx context.Context, tx store.ReadTx) (string, error) {
 	acc, err := tx.Account(ctx, v.ID)
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return "", apperr.NotFound("viewer", "no shop account %q", v.ID)
-		}
-		return "", err
+		return "", apperr.NotFoundAs(err, "viewer", "no shop account %q", v.ID)
 	}
 	if (v.Role == task.RoleShopMain) != (acc.Role == commerce.RoleMain) {
 		return "", apperr.New(apperr.EFORBIDDEN, "role", "viewer", "", "account %s is a %s account, not %s", acc.ID, acc.Role, v.Role)
@@ -90,10 +87,7 @@ func (e *Engine) ReadTask(ctx context.Context, v Viewer, id string) (*TaskView, 
 func ReadTaskTx(ctx context.Context, tx store.ReadTx, v Viewer, id string) (*TaskView, error) {
 	t, err := tx.Task(ctx, id)
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return nil, apperr.NotFound("id", "no task %q", id)
-		}
-		return nil, err
+		return nil, apperr.NotFoundAs(err, "id", "no task %q", id)
 	}
 	switch {
 	case v.Buyer() && t.BuyerID != v.ID:

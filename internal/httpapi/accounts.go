@@ -794,10 +794,7 @@ func (s *Server) listShopAccounts(ctx context.Context, in *shopAccountsInput) (*
 	out := AccountList{Accounts: []AccountBody{}}
 	err := s.eng.Store().View(ctx, func(tx store.ReadTx) error {
 		if _, err := tx.Shop(ctx, in.ID); err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("id", "no shop %q", in.ID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "id", "no shop %q", in.ID)
 		}
 		accs, err := tx.ShopAccounts(ctx, in.ID)
 		if err != nil {

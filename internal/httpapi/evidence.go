@@ -195,10 +195,7 @@ type evidenceListOutput struct{ Body EvidenceList }
 func viewTask(ctx context.Context, tx store.ReadTx, v viewer, id string) (*task.Task, error) {
 	t, err := tx.Task(ctx, id)
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return nil, apperr.NotFound("id", "no task %q", id)
-		}
-		return nil, err
+		return nil, apperr.NotFoundAs(err, "id", "no task %q", id)
 	}
 	switch {
 	case v.buyer() && t.BuyerID != v.ID:
@@ -260,10 +257,7 @@ func (s *Server) getAttachment(ctx context.Context, in *getAttachmentInput) (*at
 	err = s.eng.Store().View(ctx, func(tx store.ReadTx) error {
 		a, err := tx.Attachment(ctx, in.ID)
 		if err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("id", "no attachment %q", in.ID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "id", "no attachment %q", in.ID)
 		}
 		if _, err := viewTask(ctx, tx, v, a.TaskID); err != nil {
 			return err

@@ -274,10 +274,7 @@ func (s *Server) urgedOrders(ctx context.Context, in *urgedInput) (*orderListOut
 			}
 		}
 		if _, err := tx.Shop(ctx, in.ID); err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("id", "no shop %q", in.ID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "id", "no shop %q", in.ID)
 		}
 		os, err := tx.UrgedOrders(ctx, in.ID)
 		if err != nil {

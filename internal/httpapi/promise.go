@@ -90,10 +90,7 @@ func (s *Server) getClaim(ctx context.Context, in *getClaimInput) (*claimOutput,
 	err = s.eng.Store().View(ctx, func(tx store.ReadTx) error {
 		var err error
 		if c, err = tx.Claim(ctx, in.ID); err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("id", "no claim %q", in.ID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "id", "no claim %q", in.ID)
 		}
 		switch {
 		case v.buyer() && c.BuyerID != v.ID:
@@ -147,10 +144,7 @@ func (s *Server) shopCompensation(ctx context.Context, in *compensationInput) (*
 			}
 		}
 		if _, err := tx.Shop(ctx, in.ID); err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("id", "no shop %q", in.ID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "id", "no shop %q", in.ID)
 		}
 		es, err := tx.Compensation(ctx, in.ID)
 		if err != nil {

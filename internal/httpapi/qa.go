@@ -135,10 +135,7 @@ func (s *Server) productQuestions(ctx context.Context, in *productQuestionsInput
 	var out QuestionList
 	err := s.eng.Store().View(ctx, func(tx store.ReadTx) error {
 		if _, err := tx.Product(ctx, in.ID); err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("id", "no product %q", in.ID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "id", "no product %q", in.ID)
 		}
 		var err error
 		out, err = questionPage(ctx, tx, store.QuestionFilter{ProductID: in.ID}, in.Limit, in.Cursor)
@@ -178,10 +175,7 @@ func (s *Server) shopQuestions(ctx context.Context, in *shopQuestionsInput) (*qu
 			}
 		}
 		if _, err := tx.Shop(ctx, in.ID); err != nil {
-			if apperr.CodeOf(err) == apperr.ENOTFOUND {
-				return apperr.NotFound("id", "no shop %q", in.ID)
-			}
-			return err
+			return apperr.NotFoundAs(err, "id", "no shop %q", in.ID)
 		}
 		out, err = questionPage(ctx, tx, store.QuestionFilter{ShopID: in.ID, Unanswered: in.Unanswered}, in.Limit, in.Cursor)
 		return err

@@ -58,10 +58,7 @@ func shopViewer(ctx context.Context, tx store.ReadTx, raw, shopID string) error 
 		return apperr.New(apperr.EFORBIDDEN, "not_your_shop", "viewer", "", "a buyer does not read a shop's standing")
 	}
 	if _, err := tx.Shop(ctx, shopID); err != nil {
-		if apperr.CodeOf(err) == apperr.ENOTFOUND {
-			return apperr.NotFound("id", "no shop %q", shopID)
-		}
-		return err
+		return apperr.NotFoundAs(err, "id", "no shop %q", shopID)
 	}
 	if v.shop() {
 		return v.ownShop(ctx, tx, shopID)
