@@ -2,6 +2,7 @@ package commerce
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // ParseDuration parses "10d", "24h", "1d12h", "90m", "30s".
 func ParseDuration(s string) (Duration, error) {
 	s = strings.TrimSpace(s)
+	s0 := s
 	if s == "" {
 		return 0, fmt.Errorf("empty duration")
 	}
@@ -36,7 +38,12 @@ func ParseDuration(s string) (Duration, error) {
 			return 0, fmt.Errorf("bad duration %q: want e.g. 10d, 24h, 1d12h", s)
 		}
 	}
-	return Duration(time.Duration(days)*24*time.Hour + rest), nil
+	const day = 24 * time.Hour
+	if days > math.MaxInt64/int64(day) || days < math.MinInt64/int64(day) ||
+		(rest > 0 && time.Duration(days)*day > math.MaxInt64-rest) || (rest < 0 && time.Duration(days)*day < math.MinInt64-rest) {
+		return 0, fmt.Errorf("bad duration %q: out of range", s0)
+	}
+	return Duration(time.Duration(days)*day + rest), nil
 }
 
 // String writes the duration the way policy files do: whole days from a

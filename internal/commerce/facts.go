@@ -1,7 +1,6 @@
 package commerce
 
 import (
-	"fmt"
 	"time"
 
 	"aftersale/internal/apperr"
@@ -151,13 +150,18 @@ func required(field, v string) error {
 }
 
 // Validate checks what can be checked without the store: the envelope, that
-// the payload matches the type, required fields and signs of amounts.
+// the payload matches the type, required fields, every id against the id
+// rule (ident.Check), signs and bounds of amounts (MaxFen), times within
+// [MinTime, MaxTime), and the lengths of texts and lists (limits.go).
 func (f *Fact) Validate() error {
-	if err := required("id", f.ID); err != nil {
+	if err := id("id", f.ID); err != nil {
 		return err
 	}
 	if f.At.IsZero() {
 		return apperr.Invalid("at", "", "at is required")
+	}
+	if err := CheckTime("at", f.At); err != nil {
+		return err
 	}
 	set := 0
 	for _, p := range []bool{f.Shop != nil, f.Account != nil, f.Presence != nil, f.Order != nil,
@@ -184,20 +188,18 @@ func (f *Fact) Validate() error {
 		if f.Account == nil {
 			return miss("account")
 		}
-		if err := required("account.id", f.Account.ID); err != nil {
-			return err
-		}
-		if err := required("account.shop_id", f.Account.ShopID); err != nil {
+		if err := firstErr(id("account.id", f.Account.ID), id("account.shop_id", f.Account.ShopID)); err != nil {
 			return err
 		}
 		if f.Account.Role != RoleMain && f.Account.Role != RoleSub {
 			return apperr.Invalid("account.role", "", "role must be main or sub, not %q", f.Account.Role)
 		}
+		return validPermissions("account.permissions", f.Account.Permissions)
 	case FactPresence:
 		if f.Presence == nil {
 			return miss("presence")
 		}
-		return required("presence.account_id", f.Presence.AccountID)
+		return id("presence.account_id", f.Presence.AccountID)
 	case FactOrder:
 		if f.Order == nil {
 			return miss("order")
@@ -210,12 +212,15 @@ func (f *Fact) Validate() error {
 		if f.DelayReport.ReportedShipBy.IsZero() {
 			return apperr.Invalid("delay_report.reported_ship_by", "R-URG-2", "reported_ship_by is required")
 		}
-		return required("delay_report.order_id", f.DelayReport.OrderID)
+		return firstErr(CheckTime("delay_report.reported_ship_by", f.DelayReport.ReportedShipBy),
+			id("delay_report.order_id", f.DelayReport.OrderID))
 	case FactShipment:
 		if f.Shipment == nil {
 			return miss("shipment")
 		}
-		return required("shipment.order_id", f.Shipment.OrderID)
+		return firstErr(id("shipment.order_id", f.Shipment.OrderID),
+			CheckText("shipment.carrier", f.Shipment.Carrier, MaxShortText),
+			CheckText("shipment.tracking_no", f.Shipment.TrackingNo, MaxShortText))
 	case FactTracking:
 		if f.Tracking == nil {
 			return miss("tracking")
@@ -223,7 +228,9 @@ func (f *Fact) Validate() error {
 		if f.Tracking.Status != TrackingInTransit && f.Tracking.Status != TrackingSigned {
 			return apperr.Invalid("tracking.status", "R-LOG-1", "status must be in_transit or signed, not %q", f.Tracking.Status)
 		}
-		return required("tracking.order_id", f.Tracking.OrderID)
+		return firstErr(id("tracking.order_id", f.Tracking.OrderID),
+			CheckText("tracking.location", f.Tracking.Location, MaxShortText),
+			CheckText("tracking.signed_region", f.Tracking.SignedRegion, MaxShortText))
 	case FactRefund:
 		if f.Refund == nil {
 			return miss("refund")
@@ -231,32 +238,32 @@ func (f *Fact) Validate() error {
 		if f.Refund.AmountFen <= 0 {
 			return apperr.Invalid("refund.amount_fen", "", "amount_fen must be positive, got %d", f.Refund.AmountFen)
 		}
-		return required("refund.order_id", f.Refund.OrderID)
+		return firstErr(CheckFen("refund.amount_fen", f.Refund.AmountFen), id("refund.order_id", f.Refund.OrderID))
 	case FactInvoiceRequested:
 		if f.InvoiceRequested == nil {
 			return miss("invoice_requested")
 		}
-		return required("invoice_requested.order_id", f.InvoiceRequested.OrderID)
+		return id("invoice_requested.order_id", f.InvoiceRequested.OrderID)
 	case FactInvoiceIssued:
 		if f.InvoiceIssued == nil {
 			return miss("invoice_issued")
 		}
-		return required("invoice_issued.order_id", f.InvoiceIssued.OrderID)
+		return id("invoice_issued.order_id", f.InvoiceIssued.OrderID)
 	case FactChatReply:
 		if f.ChatReply == nil {
 			return miss("chat_reply")
 		}
-		return required("chat_reply.order_id", f.ChatReply.OrderID)
+		return id("chat_reply.order_id", f.ChatReply.OrderID)
 	case FactReceiptConfirmed:
 		if f.ReceiptConfirmed == nil {
 			return miss("receipt_confirmed")
 		}
-		return required("receipt_confirmed.order_id", f.ReceiptConfirmed.OrderID)
+		return id("receipt_confirmed.order_id", f.ReceiptConfirmed.OrderID)
 	case FactOrderClosed:
 		if f.OrderClosed == nil {
 			return miss("order_closed")
 		}
-		return required("order_closed.order_id", f.OrderClosed.OrderID)
+		return id("order_closed.order_id", f.OrderClosed.OrderID)
 	case FactDeposit:
 		if f.Deposit == nil {
 			return miss("deposit")
@@ -264,7 +271,7 @@ func (f *Fact) Validate() error {
 		if f.Deposit.AmountFen <= 0 {
 			return apperr.Invalid("deposit.amount_fen", "R-PRM-5", "a top-up adds a positive amount in fen, got %d", f.Deposit.AmountFen)
 		}
-		return required("deposit.shop_id", f.Deposit.ShopID)
+		return firstErr(CheckFen("deposit.amount_fen", f.Deposit.AmountFen), id("deposit.shop_id", f.Deposit.ShopID))
 	case FactProduct:
 		if f.Product == nil {
 			return miss("product")
@@ -273,17 +280,31 @@ func (f *Fact) Validate() error {
 	default:
 		return apperr.Invalid("type", "", "unknown fact type %q", f.Type)
 	}
+}
+
+func validPermissions(field string, ps []string) error {
+	if err := checkCount(field, len(ps), MaxPermissions); err != nil {
+		return err
+	}
+	for i, p := range ps {
+		if err := CheckText(indexed(field, i), p, MaxShortText); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 func (s *Shop) validate(prefix string) error {
-	if err := required(prefix+".id", s.ID); err != nil {
+	if err := id(prefix+".id", s.ID); err != nil {
 		return err
 	}
 	if !s.Platform.Valid() {
 		return apperr.Invalid(prefix+".platform", "", "platform must be taobao, tmall or taote, not %q", s.Platform)
 	}
-	if err := required(prefix+".main_account", s.MainAccount); err != nil {
+	if err := firstErr(id(prefix+".main_account", s.MainAccount),
+		CheckText(prefix+".industry", s.Industry, MaxShortText),
+		CheckText(prefix+".ship_from_region", s.ShipFromRegion, MaxShortText),
+		checkCount(prefix+".sub_accounts", len(s.SubAccounts), MaxSubAccounts)); err != nil {
 		return err
 	}
 	if s.InvoiceMode != "" && !s.InvoiceMode.Valid() {
@@ -291,30 +312,31 @@ func (s *Shop) validate(prefix string) error {
 	}
 	seen := map[string]bool{s.MainAccount: true}
 	for i, a := range s.SubAccounts {
-		f := fmt.Sprintf("%s.sub_accounts[%d].id", prefix, i)
-		if err := required(f, a.ID); err != nil {
+		f := indexed(prefix+".sub_accounts", i)
+		if err := id(f+".id", a.ID); err != nil {
 			return err
 		}
 		if seen[a.ID] {
-			return apperr.Invalid(f, "", "account id %q appears twice", a.ID)
+			return apperr.Invalid(f+".id", "", "account id %q appears twice", a.ID)
 		}
 		seen[a.ID] = true
+		if err := validPermissions(f+".permissions", a.Permissions); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 func (o *Order) validate() error {
-	if err := required("order.id", o.ID); err != nil {
-		return err
-	}
-	if err := required("order.shop_id", o.ShopID); err != nil {
-		return err
-	}
-	if err := required("order.buyer_id", o.BuyerID); err != nil {
+	if err := firstErr(id("order.id", o.ID), id("order.shop_id", o.ShopID), id("order.buyer_id", o.BuyerID),
+		CheckText("order.buyer_region", o.BuyerRegion, MaxShortText)); err != nil {
 		return err
 	}
 	if o.PaidFen < 0 {
 		return apperr.Invalid("order.paid_fen", "", "paid_fen must not be negative, got %d", o.PaidFen)
+	}
+	if err := CheckFen("order.paid_fen", o.PaidFen); err != nil {
+		return err
 	}
 	if o.PaidAt.IsZero() {
 		return apperr.Invalid("order.paid_at", "", "paid_at is required")
@@ -322,11 +344,24 @@ func (o *Order) validate() error {
 	if o.ShipBy.IsZero() {
 		return apperr.Invalid("order.ship_by", "R-URG-1", "ship_by (the shipping deadline) is required")
 	}
+	if err := firstErr(CheckTime("order.paid_at", o.PaidAt), CheckTime("order.ship_by", o.ShipBy)); err != nil {
+		return err
+	}
 	if o.ShipBy.Before(o.PaidAt) {
 		return apperr.Invalid("order.ship_by", "R-URG-1", "ship_by %s is before paid_at %s", o.ShipBy.Format(time.RFC3339), o.PaidAt.Format(time.RFC3339))
 	}
 	if len(o.Items) == 0 {
 		return apperr.Invalid("order.items", "", "an order has at least one item")
+	}
+	if err := checkCount("order.items", len(o.Items), MaxItems); err != nil {
+		return err
+	}
+	for i, it := range o.Items {
+		f := indexed("order.items", i)
+		if err := firstErr(CheckText(f+".sku", it.SKU, MaxShortText), CheckText(f+".category", it.Category, MaxShortText),
+			optID(f+".product_id", it.ProductID)); err != nil {
+			return err
+		}
 	}
 	switch o.Presale {
 	case PresaleNone, PresaleStaged, PresaleFull:

@@ -10,8 +10,5 @@ type Product struct {
 }
 
 func (p *Product) validate() error {
-	if err := required("product.id", p.ID); err != nil {
-		return err
-	}
-	return required("product.shop_id", p.ShopID)
+	return firstErr(id("product.id", p.ID), id("product.shop_id", p.ShopID), CheckText("product.title", p.Title, MaxText))
 }

@@ -54,13 +54,17 @@ func (o *Order) ActuallyPaidFen() int64 { return max(0, o.PaidFen-o.RefundedFen)
 
 // validatePromises checks the order's promises without the policy: each has
 // a kind, appears once, the time promise states a positive ship_within and
-// only it does, and no period is negative.
+// only it does, and no period is negative; none is above MaxPromiseDuration.
 func (o *Order) validatePromises() error {
 	seen := map[string]int{}
 	for i, p := range o.Promises {
 		f := fmt.Sprintf("order.promises[%d]", i)
 		if p.Kind == "" {
 			return apperr.Invalid(f+".kind", "", "kind is required (time, quality, return, damage_resend, designated_courier, arrival)")
+		}
+		if err := firstErr(CheckText(f+".kind", p.Kind, MaxShortText), checkDuration(f+".ship_within", p.ShipWithin),
+			checkDuration(f+".period", p.Period)); err != nil {
+			return err
 		}
 		if j, ok := seen[p.Kind]; ok {
 			return apperr.Invalid(f+".kind", "", "the %s promise is listed twice (also order.promises[%d])", p.Kind, j)

@@ -15,6 +15,7 @@ import (
 	"aftersale/internal/clock"
 	"aftersale/internal/commerce"
 	"aftersale/internal/id"
+	"aftersale/internal/ident"
 	"aftersale/internal/policy"
 	"aftersale/internal/scorecard"
 	"aftersale/internal/store"
@@ -149,13 +150,20 @@ func (x *txn) factSeen(ctx context.Context, id string) (bool, error) {
 // facts may move tasks, instead of reads per fact. The orders are read (and,
 // with several writers, locked) first, so a concurrent batch holding them
 // has committed its facts before this one reads which were seen.
-func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact) error {
+//
+// invalid[i] is facts[i]'s validation error: an invalid fact's ids are not
+// read (only its own id, when it is well-formed, to answer a resend of an
+// accepted fact as a duplicate).
+func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact, invalid []error) error {
 	ids := make([]string, 0, len(facts))
 	var oids, moving []string
 	for i := range facts {
 		f := &facts[i]
-		if f.ID != "" {
+		if f.ID != "" && ident.Valid(f.ID) {
 			ids = append(ids, f.ID)
+		}
+		if invalid[i] != nil {
+			continue
 		}
 		if oid := f.OrderID(); oid != "" {
 			oids = append(oids, oid)
@@ -172,7 +180,7 @@ func (x *txn) prefetch(ctx context.Context, facts []commerce.Fact) error {
 	var shops, opening []string
 	for i := range facts {
 		f := &facts[i]
-		if f.Type == commerce.FactOrder && f.Order != nil {
+		if invalid[i] == nil && f.Type == commerce.FactOrder && f.Order != nil {
 			shops = append(shops, f.Order.ShopID)
 			if x.orders[f.Order.ID] == nil {
 				opening = append(opening, f.Order.ShopID)
@@ -331,6 +339,18 @@ func (x *txn) rules(platform commerce.Platform, at time.Time) (*policy.RuleSet, 
 	r, err := x.e.pol.At(platform, at)
 	if err != nil {
 		return nil, apperr.New(apperr.EINTERNAL, "policy", "", "", "no policy for %s at %s: %v", platform, at.Format(time.RFC3339), err)
+	}
+	return r, nil
+}
+
+// factRules returns the rules in force for a platform at a time a fact
+// states; when no policy version covers it, the fact is refused naming
+// field (reason policy.not_in_force), before anything was written.
+func (x *txn) factRules(platform commerce.Platform, at time.Time, field string) (*policy.RuleSet, error) {
+	r, err := x.e.pol.At(platform, at)
+	if err != nil {
+		return nil, apperr.New(apperr.EINVALID, "policy.not_in_force", field, "", "no policy version for %s is in force at %s (%s)",
+			platform, at.UTC().Format(time.RFC3339), field)
 	}
 	return r, nil
 }

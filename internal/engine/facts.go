@@ -10,6 +10,7 @@ import (
 
 	"aftersale/internal/apperr"
 	"aftersale/internal/commerce"
+	"aftersale/internal/ident"
 	"aftersale/internal/policy"
 	"aftersale/internal/store"
 	"aftersale/internal/task"
@@ -53,17 +54,27 @@ const maxRaceAttempts = 5
 
 func (e *Engine) ingestOnce(ctx context.Context, facts []commerce.Fact) ([]FactResult, error) {
 	res := make([]FactResult, len(facts))
+	// Each fact is validated once, before the store sees any of its ids: a
+	// malformed fact (an id PostgreSQL cannot even compare) is its own
+	// refusal, never a fault of the batch's reads.
+	invalid := make([]error, len(facts))
+	for i := range facts {
+		invalid[i] = facts[i].Validate()
+	}
 	err := retry(func() error {
 		return e.update(ctx, func(x *txn) error {
 			if len(facts) > 1 {
-				if err := x.prefetch(ctx, facts); err != nil {
+				if err := x.prefetch(ctx, facts, invalid); err != nil {
 					return err
 				}
 			}
 			for i := range facts {
 				f := &facts[i]
 				res[i] = FactResult{ID: f.ID, Status: FactAccepted}
-				err := x.ingest(ctx, f)
+				if !ident.Valid(f.ID) {
+					res[i].ID = "" // the refusal names the id field; the id is not echoed
+				}
+				err := x.ingest(ctx, f, invalid[i])
 				switch {
 				case err == errDuplicate:
 					res[i].Status = FactDuplicate
@@ -86,10 +97,12 @@ func (e *Engine) ingestOnce(ctx context.Context, facts []commerce.Fact) ([]FactR
 
 var errDuplicate = apperr.Conflict("fact.duplicate", "", "fact id already accepted")
 
-// ingest validates a fact and applies it. Every check comes before the first
-// write, so a refusal leaves the transaction as it was.
-func (x *txn) ingest(ctx context.Context, f *commerce.Fact) error {
-	if f.ID != "" {
+// ingest applies a fact that f.Validate answered invalid for. Every check
+// comes before the first write, so a refusal leaves the transaction as it
+// was. A fact whose id was accepted before is a duplicate even if it is
+// invalid now (a resend of a fact accepted before a limit was added).
+func (x *txn) ingest(ctx context.Context, f *commerce.Fact, invalid error) error {
+	if f.ID != "" && ident.Valid(f.ID) {
 		seen, err := x.factSeen(ctx, f.ID)
 		if err != nil {
 			return err
@@ -98,8 +111,8 @@ func (x *txn) ingest(ctx context.Context, f *commerce.Fact) error {
 			return errDuplicate
 		}
 	}
-	if err := f.Validate(); err != nil {
-		return err
+	if invalid != nil {
+		return invalid
 	}
 	f.At = f.At.UTC()
 	if f.At.After(x.now.Add(x.e.skew)) {
@@ -243,11 +256,15 @@ func (x *txn) orderFact(ctx context.Context, f *commerce.Fact) (func() error, er
 	o.SignedAt, o.RefundedFen, o.RefundedAt, o.UrgedAt, o.UrgeCount, o.ChatCardAt, o.Complaints, o.Invoice = nil, 0, nil, nil, 0, nil, 0, nil
 	o.TakenOverAt = nil
 	o.ReceiptConfirmedAt, o.ClosedAt, o.TimeCompensated = nil, nil, ""
+	// The order's rules are those in force when it was paid: a time no
+	// policy version covers is the fact's fault, refused before any write.
 	var pr *policy.RuleSet
+	r, err := x.factRules(shop.Platform, o.PaidAt, "order.paid_at")
+	if err != nil {
+		return nil, err
+	}
 	if len(o.Promises) > 0 {
-		if pr, err = x.rules(shop.Platform, o.PaidAt); err != nil {
-			return nil, err
-		}
+		pr = r
 		if err := checkPromises(&o, pr); err != nil {
 			return nil, err
 		}

@@ -224,12 +224,21 @@ func (x *txn) depositFact(ctx context.Context, f *commerce.Fact) (func() error, 
 	if err != nil {
 		return nil, apperr.NotFoundAs(err, "deposit.shop_id", "no shop %q", d.ShopID)
 	}
+	r, err := x.factRules(shop.Platform, f.At, "at")
+	if err != nil {
+		return nil, err
+	}
+	// The balance stays within commerce.MaxFen, so no sum of amounts overflows.
+	cur, err := x.tx.Deposit(ctx, d.ShopID)
+	if err != nil {
+		return nil, err
+	}
+	if cur > commerce.MaxFen-d.AmountFen {
+		return nil, apperr.Invalid("deposit.amount_fen", "R-PRM-5", "the deposit of shop %s would be %d fen + %d fen; a balance is at most %d fen",
+			d.ShopID, cur, d.AmountFen, commerce.MaxFen)
+	}
 	return func() error {
 		bal, err := x.tx.AddDeposit(ctx, d.ShopID, d.AmountFen)
-		if err != nil {
-			return err
-		}
-		r, err := x.rules(shop.Platform, f.At)
 		if err != nil {
 			return err
 		}
@@ -281,6 +290,12 @@ func (e *Engine) FileClaim(ctx context.Context, buyer task.Actor, orderID string
 			return apperr.Invalid("description", rule, "say what went wrong")
 		case in.AskedFen < 0:
 			return apperr.Invalid("asked_fen", rule, "asked_fen must not be negative, got %d", in.AskedFen)
+		}
+		if err := commerce.CheckFen("asked_fen", in.AskedFen); err != nil {
+			return err
+		}
+		if err := commerce.CheckText("description", in.Description, commerce.MaxText); err != nil {
+			return err
 		}
 		o, _, _, err := x.buyerOrder(ctx, buyer, orderID, rule, "file a claim on")
 		if err != nil {
@@ -366,6 +381,9 @@ func (e *Engine) JudgeClaim(ctx context.Context, agent task.Actor, claimID strin
 		}
 		if j.Upheld && award <= 0 {
 			return apperr.Invalid("amount_fen", c.Rule, "an upheld claim awards compensation: give amount_fen > 0 (the claim asked %d)", c.AskedFen)
+		}
+		if err := commerce.CheckFen("amount_fen", award); err != nil {
+			return err
 		}
 		o, err := x.order(ctx, "order_id", c.OrderID)
 		if err != nil {

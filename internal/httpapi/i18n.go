@@ -107,6 +107,9 @@ var titles = map[string]title{
 	// Complaints, facts, policy, promises.
 	"complaint.finished":          {"投诉已处理完结", "The complaint is already finished"},
 	"fact.duplicate":              {"该事实已接收过", "The fact was already accepted"},
+	"fact.unknown_field":          {"事实包含未定义的字段", "The fact has a member the format does not define"},
+	"id.invalid":                  {"标识不符合规则（至多 128 个字符的有效 UTF-8，不含控制或格式字符）", "The id breaks the id rule (at most 128 characters of valid UTF-8, no control or format characters)"},
+	"policy.not_in_force":         {"该时间没有生效的规则版本", "No policy version is in force at that time"},
 	"policy":                      {"没有生效的规则版本", "No policy is in force"},
 	"policy.until_set":            {"规则版本已设置结束时间", "The policy version already has an end"},
 	"guard":                       {"未知的流转条件", "Unknown transition guard"},
