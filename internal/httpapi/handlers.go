@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -15,6 +14,7 @@ import (
 	"aftersale/internal/apperr"
 	"aftersale/internal/commerce"
 	"aftersale/internal/engine"
+	"aftersale/internal/ident"
 	"aftersale/internal/judgment"
 	"aftersale/internal/store"
 	"aftersale/internal/task"
@@ -37,6 +37,9 @@ const actorHeaderDoc = "Who acts, as role:id (e.g. buyer:b1), when the body has 
 // actorOf resolves the actor from the body, else from the X-Actor header.
 func actorOf(body *ActorBody, header string) (task.Actor, error) {
 	if body != nil {
+		if err := ident.Check("actor.id", body.ID); err != nil {
+			return task.Actor{}, err
+		}
 		return task.Actor{Role: task.Role(body.Role), ID: body.ID}, nil
 	}
 	if header == "" {
@@ -45,6 +48,9 @@ func actorOf(body *ActorBody, header string) (task.Actor, error) {
 	role, id, ok := strings.Cut(header, ":")
 	if !ok || id == "" {
 		return task.Actor{}, apperr.Invalid("X-Actor", "", "X-Actor is role:id, e.g. buyer:b1; got %q", header)
+	}
+	if err := ident.Check("X-Actor", id); err != nil {
+		return task.Actor{}, err
 	}
 	switch task.Role(role) {
 	case task.RoleBuyer, task.RoleShopMain, task.RoleShopSub, task.RoleAgent, task.RoleSystem:
@@ -97,26 +103,15 @@ type factsOutput struct{ Body FactsResult }
 
 func (s *Server) ingest(ctx context.Context, in *factsInput) (*factsOutput, error) {
 	lang := langOf(ctx)
-	var body FactsRequest
-	if err := json.Unmarshal(in.RawBody, &body); err != nil {
-		var syn *json.SyntaxError
-		if errors.As(err, &syn) || len(in.RawBody) == 0 {
-			return nil, huma.Error400BadRequest("malformed JSON", &huma.ErrorDetail{Location: "body", Message: err.Error()})
-		}
-		return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "body", Message: err.Error()})
-	}
-	if body.Facts == nil {
-		return nil, huma.Error422UnprocessableEntity("validation failed",
-			&huma.ErrorDetail{Location: "body", Message: "expected required property facts to be present"})
-	}
-	if n := len(body.Facts); n > MaxFacts {
-		return nil, newProblem(http.StatusRequestEntityTooLarge, "invalid", "facts.too_many", "facts", lang,
-			fmt.Sprintf("%d facts in one request; the limit is %d: split the batch", n, MaxFacts))
-	}
-	res, err := s.eng.Ingest(ctx, body.Facts)
+	batch, err := decodeFacts(in.RawBody, lang)
 	if err != nil {
 		return nil, err
 	}
+	res, err := s.eng.Ingest(ctx, batch.facts)
+	if err != nil {
+		return nil, err
+	}
+	res = batch.results(res)
 	out := FactsResult{Results: make([]FactItem, len(res))}
 	for i, r := range res {
 		it := FactItem{ID: r.ID, Status: r.Status}

@@ -120,6 +120,7 @@ var titles = map[string]title{
 	"request.invalid":         {"请求格式错误", "Malformed request"},
 	"request.validation":      {"请求参数校验失败", "Request validation failed"},
 	"request.too_large":       {"请求体过大", "Request body too large"},
+	"request.unknown_field":   {"请求体包含未定义的字段", "The body has a member the request does not define"},
 	"request.media_type":      {"不支持的媒体类型", "Unsupported media type"},
 	"facts.too_many":          {"单次提交的事实数量超过上限", "Too many facts in one request"},
 	"auth.missing":            {"缺少 API 密钥", "API key required"},

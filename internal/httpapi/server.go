@@ -96,6 +96,7 @@ func New(cfg Config) *Server {
 		})
 	}
 	s.api.UseMiddleware(requireRole)
+	s.api.UseMiddleware(checkIDs)
 	s.routes()
 	s.mountConsole(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
