@@ -138,9 +138,10 @@ func (x *txn) write(ctx context.Context, in *task.Input, d *task.Decision, o *co
 	// Only the current state's timers run (they are started on entering it),
 	// so leaving a state stops all of the task's timers in one delete. Within
 	// a state a decision stops only the kinds it names (a second round of
-	// evidence provided, R-EVD-4).
+	// evidence provided, R-EVD-4), and so does a move that carries a timer
+	// through (R-INV-4's issue clock).
 	switch {
-	case len(d.Stop) > 0 && (created || in.Task.State != t.State):
+	case len(d.Stop) > 0 && (created || in.Task.State != t.State) && len(d.Carried) == 0:
 		if err := x.tx.StopTimers(ctx, t.ID); err != nil {
 			return nil, err
 		}

@@ -238,6 +238,7 @@ func validate(rs *RuleSet) []Issue {
 		add("invoice.points_cap", "must be more than 0, got %d", in.PointsCap)
 	}
 	positive("invoice.points_window", in.PointsWindow)
+	positive("invoice.after_final_issue_within", in.AfterFinalIssueWithin)
 
 	if rs.Notify.ReminderDailyCap <= 0 {
 		add("notify.reminder_daily_cap", "must be more than 0, got %d", rs.Notify.ReminderDailyCap)

@@ -143,6 +143,10 @@ type InvoiceRules struct {
 	// PointsCap is the most points in any PointsWindow (R-INV-3: 6 in 30 days).
 	PointsCap    int      `json:"points_cap" yaml:"points_cap"`
 	PointsWindow Duration `json:"points_window" yaml:"points_window"`
+	// AfterFinalIssueWithin is the time an urge_invoice task created after
+	// the final deadline gives the shop to issue the invoice, from the task's
+	// creation; the reply does not stop it (R-INV-4: 24h, seed 001).
+	AfterFinalIssueWithin Duration `json:"after_final_issue_within" yaml:"after_final_issue_within"`
 }
 
 // NotifyRules are the reminder and card rules (R-NTF-1, R-NTF-2).

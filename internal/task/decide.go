@@ -75,6 +75,10 @@ type Decision struct {
 	Event   Event
 	Start   []Timer  // Subject is the task id ("" on create: the engine fills it)
 	Stop    []string // timer kinds to stop
+	// Carried are timer kinds that keep running across the state change
+	// (TimerDef.Through, R-INV-4): the engine must stop only Stop's kinds,
+	// not every timer of the task.
+	Carried []string
 	Effects []Effect
 	// Data is the event's payload; the engine encodes it into Event.Data
 	// when it writes, so the pure decision does no JSON work.
@@ -301,12 +305,16 @@ func decideCreate(in *Input) (Decision, error) {
 			return Decision{}, err
 		}
 		t.AfterFinalDeadline = after
+		if after {
+			by := in.Now.Add(in.Rules.Invoice.AfterFinalIssueWithin.D())
+			t.IssueBy = &by
+		}
 		rule = "R-INV-4"
 	case Collaborative:
 		rule = "R-COL-1"
 	}
 	d := Decision{Task: t, Effects: []Effect{EffNotifyCreated}}
-	d.Start = startTimers(lc, in.Rules, &d.Task, lc.Initial, in.Now)
+	d.Start = startTimers(lc, in.Rules, &d.Task, "", lc.Initial, in.Now)
 	d.Event = Event{
 		OrderID: o.ID, ShopID: o.ShopID, At: in.Now, Actor: c.Actor, Action: string(ActCreate),
 		To: lc.Initial, Reason: c.Reason, Rule: rule, PolicyVersion: in.Rules.Version, Visibility: Public,
@@ -319,19 +327,24 @@ func decideCreate(in *Input) (Decision, error) {
 	return d, nil
 }
 
-// startTimers computes the timers a state starts and sets the task's DueAt.
-func startTimers(lc *Lifecycle, r *policy.RuleSet, t *Task, s State, now time.Time) []Timer {
+// startTimers computes the timers that entering s from prev starts (prev ""
+// on creation) and sets the task's DueAt to the earliest deadline running in
+// s, counting a timer that runs through prev and s (TimerDef.Through), which
+// keeps running and is not started again.
+func startTimers(lc *Lifecycle, r *policy.RuleSet, t *Task, prev, s State, now time.Time) []Timer {
 	var out []Timer
 	t.DueAt = nil
 	for _, def := range lc.Timers {
-		if def.State != s || def.ByAction {
+		if !def.runsIn(s) || def.ByAction {
 			continue
 		}
-		due, ok := def.Due(r, t.Type, now)
+		due, ok := def.Due(r, t, now)
 		if !ok {
 			continue
 		}
-		out = append(out, Timer{Subject: t.ID, Kind: def.Kind, DueAt: due, SetAt: now, PolicyVersion: r.Version})
+		if prev == "" || !def.runsIn(prev) {
+			out = append(out, Timer{Subject: t.ID, Kind: def.Kind, DueAt: due, SetAt: now, PolicyVersion: r.Version})
+		}
 		if def.Kind != TimerRemind && (t.DueAt == nil || due.Before(*t.DueAt)) {
 			d := due
 			t.DueAt = &d
@@ -340,10 +353,24 @@ func startTimers(lc *Lifecycle, r *policy.RuleSet, t *Task, s State, now time.Ti
 	return out
 }
 
-func timerKinds(lc *Lifecycle, s State) []string {
+// carriedTimers lists the kinds of the timers that run in both from and to,
+// so keep running across the move.
+func carriedTimers(lc *Lifecycle, from, to State) []string {
 	var out []string
 	for _, def := range lc.Timers {
-		if s == "" || def.State == s {
+		if def.runsIn(from) && def.runsIn(to) {
+			out = append(out, def.Kind)
+		}
+	}
+	return out
+}
+
+// timerKinds lists the kinds of the timers running in from that moving to
+// `to` stops (to "": every timer of the lifecycle).
+func timerKinds(lc *Lifecycle, from, to State) []string {
+	var out []string
+	for _, def := range lc.Timers {
+		if to == "" || (def.runsIn(from) && !def.runsIn(to)) {
 			out = append(out, def.Kind)
 		}
 	}
@@ -358,14 +385,15 @@ func apply(in *Input, lc *Lifecycle, tr *Transition) Decision {
 	t.UpdatedAt = in.Now
 	t.Rev++
 	if tr.To != "" && tr.To != from {
-		d.Stop = timerKinds(lc, from)
+		d.Stop = timerKinds(lc, from, tr.To)
 		t.State = tr.To
 		if tr.To == Completed {
-			d.Stop = timerKinds(lc, "")
+			d.Stop = timerKinds(lc, from, "")
 			t.DueAt = nil
 			t.CompletionPending = ""
 		} else {
-			d.Start = startTimers(lc, in.Rules, &t, tr.To, in.Now)
+			d.Start = startTimers(lc, in.Rules, &t, from, tr.To, in.Now)
+			d.Carried = carriedTimers(lc, from, tr.To)
 		}
 	}
 	if tr.To == Completed {

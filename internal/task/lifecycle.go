@@ -1,6 +1,7 @@
 package task
 
 import (
+	"slices"
 	"time"
 
 	"aftersale/internal/policy"
@@ -47,6 +48,9 @@ const (
 	ActActionTimeout  Action = "action_timeout"
 	ActConfirmTimeout Action = "confirm_timeout"
 	ActRemind         Action = "remind"
+	// ActIssueTimeout: an urge_invoice task created after the final deadline
+	// still has no issued invoice when its issue clock ends (R-INV-4).
+	ActIssueTimeout Action = "issue_timeout"
 )
 
 // Effect is a named consequence of a transition that the engine carries out
@@ -98,17 +102,27 @@ type Transition struct {
 }
 
 // TimerDef is a timer started on entering State and stopped on leaving it.
-// Due is computed from the rules in force when it is set; firing runs Fire.
+// Due is computed from the rules in force when it is set (t is the task as
+// it enters the state); firing runs Fire.
 type TimerDef struct {
 	Kind  string
 	State State
-	Due   func(r *policy.RuleSet, typ Type, entered time.Time) (time.Time, bool)
-	Fire  Action
-	Rule  string
+	// Through are further states the timer keeps running in: moving between
+	// State and these neither stops nor restarts it, leaving them all stops it
+	// (R-INV-4: replying does not stop the issue clock). Such a timer's Due
+	// must not depend on entered, so that the task's DueAt can be recomputed
+	// in any of its states.
+	Through []State
+	Due     func(r *policy.RuleSet, t *Task, entered time.Time) (time.Time, bool)
+	Fire    Action
+	Rule    string
 	// ByAction: started by an action's decision (R-EVD-4's second round),
 	// not on entering State; Due is unused.
 	ByAction bool
 }
+
+// runsIn reports whether the timer runs while the task is in state s.
+func (d TimerDef) runsIn(s State) bool { return d.State == s || slices.Contains(d.Through, s) }
 
 // Lifecycle is the declared life of a family of task types.
 type Lifecycle struct {
@@ -136,23 +150,23 @@ var (
 	interveneSt = []State{PlatformIntervening}
 )
 
-func replyDue(r *policy.RuleSet, typ Type, entered time.Time) (time.Time, bool) {
-	return entered.Add(r.Tasks.ReplyDeadlineFor(string(typ))), true
+func replyDue(r *policy.RuleSet, t *Task, entered time.Time) (time.Time, bool) {
+	return entered.Add(r.Tasks.ReplyDeadlineFor(string(t.Type))), true
 }
 
-func remindDue(r *policy.RuleSet, typ Type, entered time.Time) (time.Time, bool) {
-	d, before := r.Tasks.ReplyDeadlineFor(string(typ)), r.Tasks.ReminderBefore.D()
+func remindDue(r *policy.RuleSet, t *Task, entered time.Time) (time.Time, bool) {
+	d, before := r.Tasks.ReplyDeadlineFor(string(t.Type)), r.Tasks.ReminderBefore.D()
 	if before <= 0 || before >= d {
 		return time.Time{}, false
 	}
 	return entered.Add(d - before), true
 }
 
-func actionDue(r *policy.RuleSet, _ Type, entered time.Time) (time.Time, bool) {
+func actionDue(r *policy.RuleSet, _ *Task, entered time.Time) (time.Time, bool) {
 	return entered.Add(r.Tasks.SellerActionDeadline.D()), r.Tasks.SellerActionDeadline > 0
 }
 
-func confirmDue(r *policy.RuleSet, _ Type, entered time.Time) (time.Time, bool) {
+func confirmDue(r *policy.RuleSet, _ *Task, entered time.Time) (time.Time, bool) {
 	return entered.Add(r.Tasks.BuyerConfirmDeadline.D()), r.Tasks.BuyerConfirmDeadline > 0
 }
 
@@ -162,7 +176,39 @@ const (
 	TimerRemind  = "remind"
 	TimerAction  = "action"
 	TimerConfirm = "confirm"
+	TimerIssue   = "issue" // R-INV-4: 24 h to issue the invoice, from creation
 )
+
+// invoiceReplyDue is the reply deadline of an urge_invoice task, except one
+// created after the final deadline: its 24 h run on the issue clock, which
+// the reply does not stop (R-INV-4).
+func invoiceReplyDue(r *policy.RuleSet, t *Task, entered time.Time) (time.Time, bool) {
+	if t.IssueBy != nil {
+		return time.Time{}, false
+	}
+	return replyDue(r, t, entered)
+}
+
+// issueDue is the end of an urge_invoice task's issue clock (R-INV-4), set
+// on the task at creation when it came after the final deadline.
+func issueDue(_ *policy.RuleSet, t *Task, _ time.Time) (time.Time, bool) {
+	if t.IssueBy == nil {
+		return time.Time{}, false
+	}
+	return *t.IssueBy, true
+}
+
+// invoiceTimers are the standard timers of an urge_invoice task, with the
+// issue clock of a task created after the final deadline (R-INV-4): set at
+// creation, it runs through the seller's reply, a plan and the buyer's
+// answer, and only issuing the invoice (completion) or the platform's
+// intervention stops it.
+func invoiceTimers() []TimerDef {
+	out := append([]TimerDef(nil), standardTimers...)
+	out[0].Due = invoiceReplyDue
+	return append(out, TimerDef{Kind: TimerIssue, State: AwaitingSellerReply, Through: []State{AwaitingSellerAction, AwaitingBuyerConfirmation},
+		Due: issueDue, Fire: ActIssueTimeout, Rule: "R-INV-4"})
+}
 
 // standardTimers run in every lifecycle: the 24 h reply deadline (R-SLA-1),
 // its reminder (R-NTF-1), and the action and confirmation deadlines (R-SLA-4).
@@ -232,11 +278,16 @@ var Lifecycles = []*Lifecycle{
 	},
 	{
 		Family: "urge_invoice", Types: []Type{UrgeInvoice},
-		Initial: AwaitingSellerReply, CreatedBy: buyer, Timers: standardTimers,
+		Initial: AwaitingSellerReply, CreatedBy: buyer, Timers: invoiceTimers(),
 		Transitions: rows([]Transition{
-			// R-INV-4: a task created after the final deadline, still not issued after
-			// 24 h → the platform intervenes on a filed complaint; points possible (R-INV-3).
+			// R-INV-4: a task created after the final deadline, still not issued 24 h
+			// after its creation — replied to or not — → the platform intervenes on a
+			// filed complaint; points possible (R-INV-3).
+			{On: ActIssueTimeout, From: []State{AwaitingSellerReply, AwaitingSellerAction, AwaitingBuyerConfirmation}, To: PlatformIntervening,
+				By: system, Effects: []Effect{EffFileComplaint}, Rule: "R-INV-4"},
 			// Before the final deadline a timeout is an ordinary escalation (R-SLA-4).
+			// (The after-final row serves tasks created before the issue clock
+			// existed, whose reply timer is still set.)
 			{On: ActReplyTimeout, From: replyState, To: PlatformIntervening, By: system, Guard: GuardAfterFinal, Effects: []Effect{EffFileComplaint}, Rule: "R-INV-4"},
 			{On: ActReplyTimeout, From: replyState, To: PlatformIntervening, By: system, Guard: GuardBeforeFinal, Rule: "R-SLA-4"},
 			{On: ActRefuse, From: sellerTurn, To: PlatformIntervening, By: seller, Rule: "R-SLA-4"},

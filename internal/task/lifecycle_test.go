@@ -102,7 +102,7 @@ func TestTables_R_SLA_1_ReplyTimer24h(t *testing.T) {
 			if !ok || def.State != task.AwaitingSellerReply || def.Fire != task.ActReplyTimeout {
 				t.Fatalf("%s: reply timer %+v", typ, def)
 			}
-			due, ok := def.Due(r, typ, created)
+			due, ok := def.Due(r, &task.Task{Type: typ, CreatedAt: created}, created)
 			if !ok || !due.Equal(created.Add(24*time.Hour)) {
 				t.Fatalf("%s on %s: reply due %v, want %v", typ, p, due, created.Add(24*time.Hour))
 			}

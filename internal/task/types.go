@@ -115,6 +115,10 @@ type Task struct {
 	OpenComplaints int `json:"open_complaints,omitempty"`
 	// AfterFinalDeadline marks an urge_invoice task created after the invoice's second timeout (R-INV-4).
 	AfterFinalDeadline bool `json:"after_final_deadline,omitempty"`
+	// IssueBy is when the 24 h to issue the invoice end for an urge_invoice
+	// task created after the final deadline (R-INV-4): the platform intervenes
+	// then unless the invoice was issued; the seller's reply does not stop it.
+	IssueBy *time.Time `json:"issue_by,omitempty"`
 	// EvidenceWaived marks a collaborative task the shop let time out (R-COL-4).
 	EvidenceWaived bool `json:"evidence_waived,omitempty"`
 	// Details are the buyer's request details (reason, text).
