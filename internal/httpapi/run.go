@@ -140,6 +140,13 @@ func Run(ctx context.Context, c RunConfig) error {
 	wh := webhook.New(webhook.Config{Store: st, Logger: log, Lease: c.WebhookLease})
 	eng.OnCommit(hub.Wake)
 	eng.OnCommit(wh.Wake)
+	// An idempotent request commits after the engine's write returns (idempotency.go).
+	st.OnCommit(hub.Wake)
+	st.OnCommit(wh.Wake)
+	st.OnCommit(func() { sw.Wake(time.Time{}) })
+	if waker != nil {
+		st.OnCommit(waker.Notify)
+	}
 	if err := hub.Init(ctx); err != nil {
 		return err
 	}

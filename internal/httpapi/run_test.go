@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,42 +131,62 @@ func TestProblemTitles_EveryReason(t *testing.T) {
 	}
 }
 
-// A request whose change committed but whose response was never recorded
-// (here: the write of the response fails, as if the process stopped after
-// the engine's commit) holds its key through the marker written in the
-// engine's own transaction: a repeat gets 409 idempotency.in_progress,
-// never a second application.
-func TestIdempotencyKey_MarkerCommitsWithTheChange(t *testing.T) {
-	e := newAPIOn(t, bj(t, "2023-08-01T10:00:00"), false, func(s store.Store) store.Store { return noResponses{s} })
+// A request whose answer cannot be recorded (the write of the answer fails,
+// as if the process stopped before it) is not applied either: the change
+// and its answer commit together (issue 12, finding 7). The client gets 503
+// and nothing is applied; the retry with the same key, once the store
+// works, applies it once, and a repeat replays that answer.
+func TestIdempotencyKey_AnswerCommitsWithTheChange(t *testing.T) {
+	broken := &atomic.Bool{}
+	broken.Store(true)
+	e := newAPIOn(t, bj(t, "2023-08-01T10:00:00"), false, func(s store.Store) store.Store { return noResponses{s, broken} })
 	e.shop("tb", commerce.Taobao)
 	e.pastOrder("tb", "o1")
 	body := map[string]any{"type": "resend", "order_id": "o1", "actor": actor("buyer", buyerOf("o1"))}
-	e.ok(e.post("/v1/tasks", body, "Idempotency-Key", "k1"), http.StatusCreated, nil)
-	e.wantProblem(e.post("/v1/tasks", body, "Idempotency-Key", "k1"), http.StatusConflict, "idempotency.in_progress", "", "Idempotency-Key")
-	var n int
-	e.st.View(t.Context(), func(tx store.ReadTx) error {
-		ts, err := tx.Tasks(t.Context(), store.TaskFilter{OrderID: "o1"})
-		n = len(ts)
-		return err
-	})
-	if n != 1 {
+	tasks := func() int {
+		var n int
+		e.st.View(t.Context(), func(tx store.ReadTx) error {
+			ts, err := tx.Tasks(t.Context(), store.TaskFilter{OrderID: "o1"})
+			n = len(ts)
+			return err
+		})
+		return n
+	}
+	e.wantProblem(e.post("/v1/tasks", body, "Idempotency-Key", "k1"), http.StatusServiceUnavailable, "not_ready", "", "")
+	if n := tasks(); n != 0 {
+		t.Fatalf("%d tasks after a request whose answer was not recorded, want 0", n)
+	}
+	broken.Store(false)
+	first := e.post("/v1/tasks", body, "Idempotency-Key", "k1")
+	e.ok(first, http.StatusCreated, nil)
+	again := e.post("/v1/tasks", body, "Idempotency-Key", "k1")
+	if again.Status != http.StatusCreated || again.Header.Get("Idempotent-Replayed") != "true" || string(again.Body) != string(first.Body) {
+		t.Fatalf("repeat %d %s, want the first answer replayed", again.Status, again.Body)
+	}
+	if n := tasks(); n != 1 {
 		t.Fatalf("%d tasks, want 1", n)
 	}
 	// another key applies (and is refused by the engine: one open task per order and type)
 	e.wantProblem(e.post("/v1/tasks", body, "Idempotency-Key", "k2"), http.StatusConflict, "task.open_exists", "", "")
 }
 
-// noResponses is a store whose writes of recorded responses fail.
-type noResponses struct{ store.Store }
-
-func (s noResponses) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(noResponsesTx{tx}) })
+// noResponses is a store whose writes of recorded responses fail while broken.
+type noResponses struct {
+	store.Store
+	broken *atomic.Bool
 }
 
-type noResponsesTx struct{ store.Tx }
+func (s noResponses) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(noResponsesTx{tx, s.broken}) })
+}
+
+type noResponsesTx struct {
+	store.Tx
+	broken *atomic.Bool
+}
 
 func (tx noResponsesTx) PutIdempotent(ctx context.Context, key string, resp []byte) error {
-	if strings.Contains(string(resp), `"state":"done"`) {
+	if tx.broken.Load() && strings.Contains(string(resp), `"state":"done"`) {
 		return errors.New("disk on fire")
 	}
 	return tx.Tx.PutIdempotent(ctx, key, resp)

@@ -58,7 +58,8 @@ func binary(t *testing.T) string {
 		if _, err := os.Stat(goCmd); err != nil {
 			goCmd = "go"
 		}
-		out, err := exec.Command(goCmd, "build", "-o", bin.path, "aftersale/cmd/aftersale").CombinedOutput()
+		// crashtest: AFTERSALE_TEST_CRASH_AFTER_COMMIT works (crash_test.go).
+		out, err := exec.Command(goCmd, "build", "-tags", "crashtest", "-o", bin.path, "aftersale/cmd/aftersale").CombinedOutput()
 		if err != nil {
 			bin.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -81,16 +82,18 @@ func freshSchema(t *testing.T) string {
 	return pgtest.FreshSchema(t)
 }
 
-// cluster is n `aftersale serve` processes on one schema.
+// cluster is n `aftersale serve` processes on one schema (or one
+// process on a SQLite file).
 type cluster struct {
 	t      *testing.T
 	db     string
 	dir    string
 	args   []string
-	base   int // c.args[:base] are the flags every start keeps
+	base   int      // c.args[:base] are the flags every start keeps
+	env    []string // added to the environment of the next starts
 	reps   []*replica
 	client *http.Client
-	pool   *pgxpool.Pool // the test's own connections, for reading the event log
+	pool   *pgxpool.Pool // the test's own connections, for reading the event log (PostgreSQL only)
 }
 
 // replica is one serve process.
@@ -106,6 +109,12 @@ type replica struct {
 // versions (a --policy file; "" for none) and extra serve flags.
 func newCluster(t *testing.T, n int, policyYAML string, extra ...string) *cluster {
 	t.Helper()
+	return newClusterOn(t, freshSchema(t), n, policyYAML, extra...)
+}
+
+// newClusterOn is newCluster on the store db: a PostgreSQL URL or a SQLite file.
+func newClusterOn(t *testing.T, db string, n int, policyYAML string, extra ...string) *cluster {
+	t.Helper()
 	// AFTERSALE_REPLICAS_LOGDIR keeps the replicas' logs (at debug level)
 	// after the test, for a failure's post-mortem.
 	dir, level := t.TempDir(), "info"
@@ -115,10 +124,11 @@ func newCluster(t *testing.T, n int, policyYAML string, extra ...string) *cluste
 			t.Fatal(err)
 		}
 	}
-	c := &cluster{t: t, db: freshSchema(t), dir: dir,
+	c := &cluster{t: t, db: db, dir: dir,
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	exe := binary(t)
-	c.args = []string{"serve", "--addr", "127.0.0.1:0", "--db", c.db, "--log-level", level}
+	// the tests' webhook receivers are on loopback, refused without --webhook-allow
+	c.args = []string{"serve", "--addr", "127.0.0.1:0", "--db", c.db, "--log-level", level, "--webhook-allow", "127.0.0.0/8"}
 	if policyYAML != "" {
 		p := filepath.Join(c.dir, "policy.yaml")
 		if err := os.WriteFile(p, []byte(policyYAML), 0o600); err != nil {
@@ -128,12 +138,14 @@ func newCluster(t *testing.T, n int, policyYAML string, extra ...string) *cluste
 	}
 	c.base = len(c.args)
 	c.args = append(c.args, extra...)
-	pool, err := pgxpool.New(context.Background(), c.db)
-	if err != nil {
-		t.Fatal(err)
+	if strings.HasPrefix(c.db, "postgres") {
+		pool, err := pgxpool.New(context.Background(), c.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.pool = pool
+		t.Cleanup(pool.Close)
 	}
-	c.pool = pool
-	t.Cleanup(pool.Close)
 	// Stop the replicas before the schema is dropped (cleanups run last first).
 	t.Cleanup(c.stopAll)
 	var wg sync.WaitGroup
@@ -196,6 +208,7 @@ func (c *cluster) start(exe, name string) (*replica, error) {
 	}
 	r.cmd = exec.Command(exe, c.args...)
 	r.cmd.Env = append(os.Environ(), "AFTERSALE_API_KEYS=platform:"+platformKey+",operator:"+operatorKey)
+	r.cmd.Env = append(r.cmd.Env, c.env...)
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -283,6 +296,11 @@ type resp struct {
 
 // do sends a request to replica i with the platform key (headers: name, value pairs).
 func (c *cluster) do(i int, method, path string, body any, headers ...string) (resp, error) {
+	return c.doAt(c.reps[i].base, method, path, body, headers...)
+}
+
+// doAt sends a request to the replica serving at base (http://host:port).
+func (c *cluster) doAt(base, method, path string, body any, headers ...string) (resp, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -291,7 +309,7 @@ func (c *cluster) do(i int, method, path string, body any, headers ...string) (r
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, c.reps[i].base+path, rd)
+	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		return resp{}, err
 	}
