@@ -165,11 +165,11 @@ func (cr *crashRun) send(t *testing.T, w int, method, path string, body any, hea
 	n := len(cr.c.reps)
 	end := time.Now().Add(time.Minute)
 	for attempt := 0; ; attempt++ {
-		cr.attempts.Add(1)
 		base, up := cr.base((w + attempt) % n)
 		var r resp
 		err := errors.New("replica down")
 		if up {
+			cr.attempts.Add(1)
 			r, err = cr.c.doAt(base, method, path, body, headers...)
 		}
 		if err == nil && r.status != http.StatusServiceUnavailable &&
@@ -365,7 +365,7 @@ func TestServe_Kill9AtRandom_NoAcknowledgedWriteLostOrDuplicated(t *testing.T) {
 	}
 	acked := int(cr.ackFacts.Load()) + len(cr.answers)
 	t.Logf("%d kills in %.1f s; %d acknowledged writes (%d facts, %d urges, %d notes): %d lost, %d duplicated; "+
-		"%d requests answered after a cut or refused attempt (%d attempts in all), %d repeats of answered keys all got their first answer replayed (%d differed); "+
+		"%d requests answered after a cut or refused attempt (%d requests sent in all), %d repeats of answered keys all got their first answer replayed (%d differed); "+
 		"%d reply deadlines fell while a replica was down, %d deadlines fired exactly once each",
 		kills, worked.Seconds(), acked, cr.ackFacts.Load(), len(cr.tasks), len(cr.tasks), lost, duplicated,
 		cr.retried.Load(), cr.attempts.Load(), cr.replayed.Load(), cr.mismatch.Load(), dueWhileDown, len(cr.tasks))
