@@ -215,6 +215,10 @@ func (c *Console) page(title string, h handler) http.HandlerFunc {
 			c.toLogin(w, r)
 			return
 		}
+		if err := checkIDs(r); err != nil {
+			c.fail(w, r, err)
+			return
+		}
 		tmpl, data, err := h(q)
 		if err != nil && tmpl == "" {
 			c.fail(w, r, err)

@@ -421,6 +421,10 @@ func (c *Console) attachment(w http.ResponseWriter, r *http.Request) {
 		c.toLogin(w, r)
 		return
 	}
+	if err := checkIDs(r); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	var a *task.Attachment
 	var data []byte
 	err := c.eng.Store().View(q.ctx, func(tx store.ReadTx) error {
