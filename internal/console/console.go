@@ -200,6 +200,27 @@ func (c *Console) problem(err error, lang string) *problemView {
 	return &problemView{Title: c.cfg.Title(ae.Reason, lang), Detail: ae.Message, Rule: ae.Rule, Field: ae.Field, Reason: ae.Reason}
 }
 
+// hideTenant answers a shop's person or a buyer the same not-found for
+// another tenant's object (a "not yours" refusal) as for an unknown id, and
+// the same for every unknown id: one fixed error, so that neither the
+// status, the problem nor its detail tells that the id exists (the API's
+// hideTenant does the same). Agents and operators, who see every tenant,
+// keep the specific detail.
+func (q *req) hideTenant(err error) error {
+	ae, ok := apperr.As(err)
+	if !ok || q.p == nil {
+		return err
+	}
+	r := q.p.Person.Role
+	if r != auth.RoleBuyer && !r.Shop() {
+		return err
+	}
+	if ae.Reason == "not_your_order" || ae.Reason == "not_your_shop" || ae.Code == apperr.ENOTFOUND {
+		return apperr.NotFound("id", "not found")
+	}
+	return err
+}
+
 // handler is a page's body: it returns the template to render and its data,
 // or an error.
 type handler func(q *req) (tmpl string, data any, err error)
@@ -220,6 +241,7 @@ func (c *Console) page(title string, h handler) http.HandlerFunc {
 			return
 		}
 		tmpl, data, err := h(q)
+		err = q.hideTenant(err)
 		if err != nil && tmpl == "" {
 			c.fail(w, r, err)
 			return

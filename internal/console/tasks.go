@@ -449,7 +449,7 @@ func (c *Console) attachment(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		c.fail(w, r, err)
+		c.fail(w, r, q.hideTenant(err))
 		return
 	}
 	h := w.Header()

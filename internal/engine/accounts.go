@@ -157,9 +157,6 @@ func (e *Engine) CreateSubAccount(ctx context.Context, actor task.Actor, shopID,
 // records nothing. The marketplace's later account facts still win: they
 // carry the account as the marketplace knows it.
 func (e *Engine) SetPermission(ctx context.Context, actor task.Actor, accountID, perm string, granted bool) (*commerce.Account, error) {
-	if err := checkPermissions("permission", []string{perm}); err != nil {
-		return nil, err
-	}
 	var out *commerce.Account
 	err := e.update(ctx, func(x *txn) error {
 		acc, err := x.tx.Account(ctx, accountID)
@@ -168,6 +165,9 @@ func (e *Engine) SetPermission(ctx context.Context, actor task.Actor, accountID,
 		}
 		_, version, err := x.mainOf(ctx, actor, acc.ShopID)
 		if err != nil {
+			return err
+		}
+		if err := checkPermissions("permission", []string{perm}); err != nil {
 			return err
 		}
 		if acc.Role != commerce.RoleSub {

@@ -127,9 +127,6 @@ func (e *Engine) KeepContacting(ctx context.Context, buyer task.Actor, orderID s
 // collaborative task opened by the platform (R-COL-1).
 func (e *Engine) CreateTask(ctx context.Context, cmd task.Command) (*task.Task, error) {
 	cmd.Action = task.ActCreate
-	if !cmd.Type.Valid() {
-		return nil, apperr.Invalid("type", "", "unknown task type %q", cmd.Type)
-	}
 	var out *task.Task
 	err := e.update(ctx, func(x *txn) error {
 		o, err := x.order(ctx, "order_id", cmd.OrderID)
@@ -153,6 +150,9 @@ func (e *Engine) Act(ctx context.Context, cmd task.Command) (*task.Task, error) 
 		if err != nil {
 			return apperr.NotFoundAs(err, "task_id", "no task %q", cmd.TaskID)
 		}
+		if err := x.tenantFirst(ctx, cmd.Actor, t.ShopID, t.BuyerID); err != nil {
+			return err
+		}
 		o, err := x.order(ctx, "order_id", t.OrderID)
 		if err != nil {
 			return err
@@ -169,12 +169,12 @@ func (e *Engine) Act(ctx context.Context, cmd task.Command) (*task.Task, error) 
 func (e *Engine) FileComplaint(ctx context.Context, buyer task.Actor, orderID, kind string) (*judgment.Complaint, error) {
 	var c *judgment.Complaint
 	err := e.update(ctx, func(x *txn) error {
-		if kind != judgment.ComplaintShipping && kind != judgment.ComplaintInvoice {
-			return apperr.Invalid("kind", "", "complaint kind must be shipping or invoice, not %q", kind)
-		}
 		o, _, r, err := x.buyerOrder(ctx, buyer, orderID, "", "complain about")
 		if err != nil {
 			return err
+		}
+		if kind != judgment.ComplaintShipping && kind != judgment.ComplaintInvoice {
+			return apperr.Invalid("kind", "", "complaint kind must be shipping or invoice, not %q", kind)
 		}
 		c = &judgment.Complaint{ID: x.e.ids.New("cmp"), Kind: kind, OrderID: o.ID, ShopID: o.ShopID, Status: judgment.ComplaintOpen,
 			FiledBy: buyer.ID, FiledAt: x.now, PolicyVersion: r.Version}

@@ -289,16 +289,16 @@ func (e *Engine) FileClaim(ctx context.Context, buyer task.Actor, orderID string
 		case strings.TrimSpace(in.Description) == "":
 			return apperr.Invalid("description", rule, "say what went wrong")
 		case in.AskedFen < 0:
+		o, _, _, err := x.buyerOrder(ctx, buyer, orderID, rule, "file a claim on")
+		if err != nil {
+			return err
+		}
 			return apperr.Invalid("asked_fen", rule, "asked_fen must not be negative, got %d", in.AskedFen)
 		}
 		if err := commerce.CheckFen("asked_fen", in.AskedFen); err != nil {
 			return err
 		}
 		if err := commerce.CheckText("description", in.Description, commerce.MaxText); err != nil {
-			return err
-		}
-		o, _, _, err := x.buyerOrder(ctx, buyer, orderID, rule, "file a claim on")
-		if err != nil {
 			return err
 		}
 		p, ok := o.Promise(in.Kind)

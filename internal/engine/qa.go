@@ -182,12 +182,17 @@ func (e *Engine) Answer(ctx context.Context, actor task.Actor, questionID, text 
 func (e *Engine) Subscribe(ctx context.Context, actor task.Actor, accountID, topic string, on bool) (*qa.Subscription, error) {
 	var out *qa.Subscription
 	err := e.update(ctx, func(x *txn) error {
-		if !slices.Contains(qa.Topics, topic) {
-			return apperr.Invalid("topic", "R-QA-1", "unknown topic %q (want one of: %s)", topic, strings.Join(qa.Topics, ", "))
-		}
 		acc, err := x.tx.Account(ctx, accountID)
 		if err != nil {
 			return apperr.NotFoundAs(err, "account_id", "no account %q", accountID)
+		}
+		if actor.Role == task.RoleShopMain || actor.Role == task.RoleShopSub {
+			if err := x.tenantFirst(ctx, actor, acc.ShopID, ""); err != nil {
+				return err
+			}
+		}
+		if !slices.Contains(qa.Topics, topic) {
+			return apperr.Invalid("topic", "R-QA-1", "unknown topic %q (want one of: %s)", topic, strings.Join(qa.Topics, ", "))
 		}
 		if acc.Role != commerce.RoleMain {
 			return apperr.Forbidden("qa.not_main_account", "R-QA-1",

@@ -70,8 +70,43 @@ func (x *txn) act(ctx context.Context, t *task.Task, o *commerce.Order, cmd task
 	return x.evidenceDefault(ctx, next, o)
 }
 
-// create runs a creation command and writes the new task.
+// tenantFirst refuses an actor who may not see an object of shopID and
+// buyerID — another buyer's order or task, another shop's task or account —
+// before anything about the object's state or the request is checked, so
+// that no conflict or validation answer tells a stranger what the object
+// holds (an open task and its id, a completed state, a used attachment).
+// The refusal is the decision's own not_your_order / not_your_shop, which
+// the API answers a shop's people and buyers as an unknown id. Agents, the
+// platform and the system see every tenant. buyerID "" means the object is
+// no buyer's (a shop account): a buyer may not see it.
+func (x *txn) tenantFirst(ctx context.Context, a task.Actor, shopID, buyerID string) error {
+	switch a.Role {
+	case task.RoleBuyer:
+		if buyerID == "" || a.ID != buyerID {
+			return apperr.Forbidden("not_your_order", "", "buyer %s is not the buyer of this order", a.ID)
+		}
+	case task.RoleShopMain, task.RoleShopSub:
+		acc, err := x.tx.Account(ctx, a.ID)
+		if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
+			return err
+		}
+		if err != nil || acc.ShopID != shopID {
+			return apperr.Forbidden("not_your_shop", "", "account %s does not belong to shop %s", a.ID, shopID)
+		}
+	}
+	return nil
+}
+
+// create runs a creation command and writes the new task. The actor's
+// right to see the order comes first (tenantFirst), then the task type and
+// the open task of the same type, then the decision.
 func (x *txn) create(ctx context.Context, o *commerce.Order, cmd task.Command) (*task.Task, error) {
+	if err := x.tenantFirst(ctx, cmd.Actor, o.ShopID, o.BuyerID); err != nil {
+		return nil, err
+	}
+	if !cmd.Type.Valid() {
+		return nil, apperr.Invalid("type", "", "unknown task type %q", cmd.Type)
+	}
 	open, err := x.tx.OpenTask(ctx, o.ID, cmd.Type)
 	if err != nil {
 		return nil, err

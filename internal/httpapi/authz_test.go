@@ -160,7 +160,7 @@ func TestAuthorizationMatrix_R_ACC_1(t *testing.T) {
 	e.pastOrder("tb", "o1")
 	e.shop("tm", commerce.Tmall)
 	e.pastOrder("tm", "oc")
-	hook := map[string]any{"url": "http://127.0.0.1:9/hook", "events": []string{"*"}, "audience": "platform"}
+	hook := map[string]any{"url": "http://192.0.2.1:9/hook", "events": []string{"*"}, "audience": "platform"}
 	var hooks []string // one whose delivery is redelivered, one to delete per allowed credential
 	for range 4 {
 		var h struct{ ID string }
@@ -581,6 +581,106 @@ func TestTenantIsolation(t *testing.T) {
 	notFound(shopA, http.MethodPost, "/v1/accounts/tm_main/subscriptions", map[string]any{"topic": "ask_everyone", "on": true})
 	notFound(buyerA, http.MethodPost, "/v1/orders/obc/claims", map[string]any{"kind": "designated_courier", "description": "x"})
 	notFound(buyerA, http.MethodPost, "/v1/complaints/"+cmpB.ID+"/withdraw", map[string]any{"reason": "agreed"})
+	// issue 12: every endpoint that takes an id answers another tenant's
+	// object and an unknown one the same bytes even when the request would
+	// meet a conflict or a validation refusal on the object (an open task
+	// of the type, an unknown kind, a sub-account), so neither tells that
+	// the object exists, nor what it holds
+	for _, p := range []struct {
+		who, method, path, unknown string
+		body, unknownBody          any
+	}{
+		{buyerB, http.MethodPost, "/v1/tasks", "", map[string]any{"type": "return_refund", "order_id": "oa"}, map[string]any{"type": "return_refund", "order_id": "o_nope"}},
+		{buyerB, http.MethodPost, "/v1/tasks", "", map[string]any{"type": "no_such_type", "order_id": "oa"}, map[string]any{"type": "no_such_type", "order_id": "o_nope"}},
+		{buyerB, http.MethodPost, "/v1/orders/oa/urge", "/v1/orders/o_nope/urge", map[string]any{}, nil},
+		{buyerB, http.MethodPost, "/v1/orders/oa/keep-contacting", "/v1/orders/o_nope/keep-contacting", map[string]any{}, nil},
+		{buyerB, http.MethodPost, "/v1/orders/oa/complaints", "/v1/orders/o_nope/complaints", map[string]any{"kind": "invoice"}, nil},
+		{buyerA, http.MethodPost, "/v1/orders/obc/claims", "/v1/orders/o_nope/claims", map[string]any{"kind": "time", "description": "late"}, nil},
+		{buyerA, http.MethodPost, "/v1/orders/obc/claims", "/v1/orders/o_nope/claims", map[string]any{"kind": "designated_courier", "description": "  "}, nil},
+		{buyerA, http.MethodPost, "/v1/complaints/" + cmpB.ID + "/withdraw", "/v1/complaints/cmp_nope/withdraw", map[string]any{"reason": "agreed"}, nil},
+		{buyerA, http.MethodPost, "/v1/tasks/" + tb.ID + "/actions", "/v1/tasks/tsk_nope/actions", map[string]any{"action": "accept_plan"}, nil},
+		{buyerA, http.MethodPost, "/v1/tasks/" + tb.ID + "/evidence", "/v1/tasks/tsk_nope/evidence",
+			map[string]any{"evidence": map[string]any{"description": "mine", "attachments": []string{attB.ID, attB.ID}}}, nil},
+		{shopA, http.MethodPost, "/v1/tasks/" + tb.ID + "/actions", "/v1/tasks/tsk_nope/actions", map[string]any{"action": "perform"}, nil},
+		{shopA, http.MethodGet, "/v1/tasks/" + tb.ID + "/evidence", "/v1/tasks/tsk_nope/evidence", nil, nil},
+		{shopA, http.MethodGet, "/v1/attachments/" + attB.ID, "/v1/attachments/att_nope", nil, nil},
+		{shopA, http.MethodGet, "/v1/claims/" + clmB.ID, "/v1/claims/clm_nope", nil, nil},
+		{shopA, http.MethodPost, "/v1/accounts/tm_s1/subscriptions", "/v1/accounts/nope/subscriptions", map[string]any{"topic": "ask_everyone", "on": true}, nil},
+		{shopA, http.MethodPut, "/v1/accounts/tm_s1/permissions/platform_task", "/v1/accounts/nope/permissions/platform_task", nil, nil},
+		{shopA, http.MethodDelete, "/v1/accounts/tm_s1/permissions/platform_task", "/v1/accounts/nope/permissions/platform_task", nil, nil},
+		{shopA, http.MethodPut, "/v1/accounts/tm_s1/reminders", "/v1/accounts/nope/reminders", map[string]any{"on": false}, nil},
+		{shopA, http.MethodGet, "/v1/shops/tm/accounts", "/v1/shops/nope/accounts", nil, nil},
+		{shopA, http.MethodPost, "/v1/shops/tm/accounts", "/v1/shops/nope/accounts", map[string]any{"account_id": "tm_s1", "login": "dup.login", "password": testPassword}, nil},
+	} {
+		path, body := p.unknown, p.unknownBody
+		if path == "" {
+			path = p.path
+		}
+		if body == nil {
+			body = p.body
+		}
+		notFound(p.who, p.method, p.path, p.body)
+		notFound(p.who, p.method, path, body)
+	}
+
+	// and the console's pages and forms: the same status, problem and page
+	// for another tenant's object as for an unknown id, in either language
+	// (the page echoes the id the person typed, in its links: that is
+	// replaced by a placeholder before comparing)
+	type consoleAnswer struct {
+		status        int
+		kind, problem string
+		body          string
+	}
+	consoleAsk := func(who, method, path, form, id, lang string) consoleAnswer {
+		t.Helper()
+		var body any
+		hs := []string{"Accept-Language", lang}
+		if method == http.MethodPost {
+			body, hs = form, append(hs, "Content-Type", "application/x-www-form-urlencoded")
+		}
+		r := e.req(method, path+"?lang="+lang, who, body, hs...)
+		return consoleAnswer{status: r.Status, kind: r.Header.Get("Content-Type"), problem: r.Header.Get("X-Console-Problem"),
+			body: strings.ReplaceAll(string(r.Body), id, "{id}")}
+	}
+	for _, p := range []struct {
+		who, method, form string
+		path, id, unknown string // path has {id}: the other tenant's id, then the unknown one
+	}{
+		{shopA, http.MethodGet, "", "/console/tasks/{id}", tb.ID, "tsk_nope"},
+		{buyerB, http.MethodGet, "", "/console/tasks/{id}", ta.ID, "tsk_nope"},
+		{shopA, http.MethodGet, "", "/console/attachments/{id}", attB.ID, "att_nope"},
+		{buyerA, http.MethodGet, "", "/console/attachments/{id}", attB.ID, "att_nope"},
+		{shopA, http.MethodPost, "action=reply&text=hi", "/console/tasks/{id}/act", tb.ID, "tsk_nope"},
+		{buyerA, http.MethodPost, "action=provide_evidence&evidence_description=x&attachments=" + attB.ID, "/console/tasks/{id}/act", tb.ID, "tsk_nope"},
+		{shopA, http.MethodPost, "", "/console/tasks/{id}/attachments", tb.ID, "tsk_nope"},
+		{shopA, http.MethodPost, "", "/console/tasks/{id}/invoice", tb.ID, "tsk_nope"},
+		{buyerB, http.MethodPost, "", "/console/orders/{id}/urge", "oa", "o_nope"},
+		{buyerB, http.MethodPost, "", "/console/orders/{id}/contact", "oa", "o_nope"},
+		{buyerB, http.MethodPost, "type=return_refund", "/console/orders/{id}/open", "oa", "o_nope"},
+		{buyerB, http.MethodPost, "type=no_such_type", "/console/orders/{id}/open", "oa", "o_nope"},
+		{buyerB, http.MethodPost, "", "/console/orders/{id}/stall", "oa", "o_nope"},
+		{buyerB, http.MethodPost, "", "/console/orders/{id}/chase", "oa", "o_nope"},
+		{buyerB, http.MethodPost, "", "/console/orders/{id}/invoice", "oa", "o_nope"},
+		{buyerA, http.MethodPost, "kind=designated_courier&description=x", "/console/orders/{id}/claim", "obc", "o_nope"},
+		{buyerA, http.MethodPost, "kind=time&description=x", "/console/orders/{id}/claim", "obc", "o_nope"},
+		{shopA, http.MethodPost, "grant=true", "/console/accounts/{id}/permission", "tm_s1", "nope"},
+		{shopA, http.MethodPost, "on=false", "/console/accounts/{id}/reminders", "tm_s1", "nope"},
+	} {
+		for _, lang := range []string{"zh-CN", "en"} {
+			other := consoleAsk(p.who, p.method, strings.ReplaceAll(p.path, "{id}", p.id), p.form, p.id, lang)
+			unk := consoleAsk(p.who, p.method, strings.ReplaceAll(p.path, "{id}", p.unknown), p.form, p.unknown, lang)
+			if other != unk {
+				t.Errorf("%s %s (%s): another tenant's %s answers\n%d %s %q\n%s\nbut an unknown id answers\n%d %s %q\n%s", p.method, p.path, lang, p.id,
+					other.status, other.kind, other.problem, other.body, unk.status, unk.kind, unk.problem, unk.body)
+				continue
+			}
+			if other.status != http.StatusNotFound && other.problem != "not_found" { // an error page, or a form's page with the problem
+				t.Errorf("%s %s (%s): %d %q, want not found\n%s", p.method, p.path, lang, other.status, other.problem, other.body)
+			}
+		}
+	}
+
 	// product questions are public: anyone reads them
 	var ql questionListJSON
 	e.ok(e.req(http.MethodGet, "/v1/products/p9/questions", shopA, nil), http.StatusOK, &ql)
