@@ -281,6 +281,10 @@ func (e *Engine) FileClaim(ctx context.Context, buyer task.Actor, orderID string
 	var c *judgment.Claim
 	err := e.update(ctx, func(x *txn) error {
 		rule := judgment.PromiseRule(in.Kind)
+		o, _, _, err := x.buyerOrder(ctx, buyer, orderID, rule, "file a claim on")
+		if err != nil {
+			return err
+		}
 		switch {
 		case in.Kind == commerce.PromiseTime:
 			return apperr.Invalid("kind", judgment.RuleTimePromise, "the time promise compensates by itself when the order ships late; there is no claim to file")
@@ -289,10 +293,6 @@ func (e *Engine) FileClaim(ctx context.Context, buyer task.Actor, orderID string
 		case strings.TrimSpace(in.Description) == "":
 			return apperr.Invalid("description", rule, "say what went wrong")
 		case in.AskedFen < 0:
-		o, _, _, err := x.buyerOrder(ctx, buyer, orderID, rule, "file a claim on")
-		if err != nil {
-			return err
-		}
 			return apperr.Invalid("asked_fen", rule, "asked_fen must not be negative, got %d", in.AskedFen)
 		}
 		if err := commerce.CheckFen("asked_fen", in.AskedFen); err != nil {
