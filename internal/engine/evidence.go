@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"aftersale/internal/apperr"
 	"aftersale/internal/commerce"
@@ -180,6 +181,10 @@ func (e *Engine) UploadAttachment(ctx context.Context, actor task.Actor, taskID,
 			return apperr.Invalid("name", "", "the file name has %d bytes; at most 255", len(name))
 		}
 		side := task.SideOf(actor.Role)
+		daily, err := x.uploadQuota(ctx, t, actor, side, int64(len(data)), r)
+		if err != nil {
+			return err
+		}
 		a := &task.Attachment{ID: x.e.ids.New("att"), TaskID: t.ID, Name: name, ContentType: ct, Size: int64(len(data)),
 			SHA256: evidence.SHA256(data), Side: side, UploadedBy: actor, At: x.now}
 		if err := x.tx.PutAttachmentBytes(ctx, a.SHA256, data); err != nil {
@@ -188,21 +193,122 @@ func (e *Engine) UploadAttachment(ctx context.Context, actor task.Actor, taskID,
 		if err := x.tx.PutAttachment(ctx, a); err != nil {
 			return err
 		}
-		vis := task.Public
-		switch side {
-		case task.SideShop:
-			vis = task.ShopAgent
-		case task.SideAgent:
-			vis = task.AgentsOnly
-		}
 		ev := task.Event{Stream: t.ID, TaskID: t.ID, OrderID: t.OrderID, ShopID: t.ShopID, At: x.now, Actor: actor,
-			Action: "attachment_uploaded", From: t.State, To: t.State, Rule: "R-EVD-1", PolicyVersion: r.Version, Visibility: vis}
+			Action: "attachment_uploaded", From: t.State, To: t.State, Rule: "R-EVD-1", PolicyVersion: r.Version, Visibility: uploadVisibility(side)}
 		ev.Data, _ = json.Marshal(map[string]any{"attachment_id": a.ID, "content_type": ct, "size": a.Size, "sha256": a.SHA256})
 		if err := x.tx.AppendEvents(ctx, []task.Event{ev}); err != nil {
 			return err
+		}
+		if daily != "" {
+			if _, err := x.tx.IncrCounter(ctx, daily, a.Size); err != nil {
+				return err
+			}
 		}
 		out = a
 		return nil
 	})
 	return out, err
+}
+
+// UploadCounterKey is the counter of the bytes a person (role:id) uploaded
+// on a business day, over all tasks (the policy's
+// evidence.person_daily_max_bytes).
+func UploadCounterKey(a task.Actor, day string) string {
+	return "upload_bytes:" + string(a.Role) + ":" + a.ID + ":" + day
+}
+
+// uploadQuota checks an upload of size bytes by actor against the policy's
+// quotas (issue 12): the files and bytes the actor's side holds on the task,
+// attached to evidence or not yet, and, for buyers and shop accounts, the
+// bytes the actor uploaded this business day over all tasks. It returns the
+// day's counter to add the upload to ("" for agents, or with no daily
+// quota).
+func (x *txn) uploadQuota(ctx context.Context, t *task.Task, actor task.Actor, side task.Side, size int64, r *policy.RuleSet) (string, error) {
+	ev := r.Evidence
+	if ev.TaskMaxFiles > 0 || ev.TaskMaxBytes > 0 {
+		atts, err := x.tx.Attachments(ctx, t.ID)
+		if err != nil {
+			return "", err
+		}
+		var files int
+		var held int64
+		for _, a := range atts {
+			if a.Side == side {
+				files++
+				held += a.Size
+			}
+		}
+		if ev.TaskMaxFiles > 0 && files+1 > ev.TaskMaxFiles {
+			return "", apperr.New(apperr.EINVALID, "evidence.quota_task_files", "file", "",
+				"the %s side already holds %d files on task %s; the limit is evidence.task_max_files = %d (policy %s)",
+				side, files, t.ID, ev.TaskMaxFiles, r.Version)
+		}
+		if ev.TaskMaxBytes > 0 && held+size > ev.TaskMaxBytes {
+			return "", apperr.New(apperr.EINVALID, "evidence.quota_task_bytes", "file", "",
+				"the %s side holds %d bytes on task %s and the file has %d; the limit is evidence.task_max_bytes = %d (policy %s)",
+				side, held, t.ID, size, ev.TaskMaxBytes, r.Version)
+		}
+	}
+	if ev.PersonDailyMaxBytes <= 0 || side == task.SideAgent {
+		return "", nil
+	}
+	day := r.BusinessDay(x.now)
+	key := UploadCounterKey(actor, day)
+	used, err := x.tx.Counter(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if used+size > ev.PersonDailyMaxBytes {
+		return "", apperr.New(apperr.EINVALID, "evidence.quota_daily_bytes", "file", "",
+			"%s %s uploaded %d bytes on %s and the file has %d; the limit is evidence.person_daily_max_bytes = %d a business day (policy %s)",
+			actor.Role, actor.ID, used, day, size, ev.PersonDailyMaxBytes, r.Version)
+	}
+	return key, nil
+}
+
+// SweepUploads removes at most limit uploads that were never attached to
+// evidence and are older than grace (issue 12), with their bytes when no
+// other attachment holds them, and records an attachment_removed event on
+// each one's task, seen by the side that uploaded it. It returns how many
+// it removed. An attachment of an evidence item is never removed.
+func (e *Engine) SweepUploads(ctx context.Context, grace time.Duration, limit int) (int, error) {
+	n := 0
+	err := e.update(ctx, func(x *txn) error {
+		gone, err := x.tx.DeleteUnreferencedAttachments(ctx, x.now.Add(-grace), limit)
+		if err != nil {
+			return err
+		}
+		n = len(gone)
+		evs := make([]task.Event, 0, len(gone))
+		for _, a := range gone {
+			t, err := x.tx.Task(ctx, a.TaskID)
+			if apperr.CodeOf(err) == apperr.ENOTFOUND {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			ev := task.Event{Stream: t.ID, TaskID: t.ID, OrderID: t.OrderID, ShopID: t.ShopID, At: x.now, Actor: systemActor("upload_sweep"),
+				Action: "attachment_removed", From: t.State, To: t.State, Reason: "never attached to evidence within " + grace.String(),
+				Visibility: uploadVisibility(a.Side)}
+			ev.Data, _ = json.Marshal(map[string]any{"attachment_id": a.ID, "uploaded_at": a.At, "size": a.Size, "sha256": a.SHA256})
+			evs = append(evs, ev)
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		return x.tx.AppendEvents(ctx, evs)
+	})
+	return n, err
+}
+
+// uploadVisibility is who sees the events of an upload: its side (and agents).
+func uploadVisibility(s task.Side) task.Visibility {
+	switch s {
+	case task.SideShop:
+		return task.ShopAgent
+	case task.SideAgent:
+		return task.AgentsOnly
+	}
+	return task.Public
 }

@@ -42,6 +42,16 @@ type EvidenceRules struct {
 	AttachmentMaxBytes int64 `json:"attachment_max_bytes" yaml:"attachment_max_bytes"`
 	// AttachmentTypes are the content types accepted, as sniffed from the bytes.
 	AttachmentTypes []string `json:"attachment_types" yaml:"attachment_types"`
+	// TaskMaxFiles is how many attachments one side (buyer, shop, agents)
+	// may hold on one task, attached or not yet; 0: no limit.
+	TaskMaxFiles int `json:"task_max_files,omitempty" yaml:"task_max_files"`
+	// TaskMaxBytes is how many bytes of attachments one side may hold on
+	// one task; 0: no limit.
+	TaskMaxBytes int64 `json:"task_max_bytes,omitempty" yaml:"task_max_bytes"`
+	// PersonDailyMaxBytes is how many bytes one buyer or shop account may
+	// upload in a business day, over all tasks (agents are not limited);
+	// 0: no limit.
+	PersonDailyMaxBytes int64 `json:"person_daily_max_bytes,omitempty" yaml:"person_daily_max_bytes"`
 }
 
 // RefundReason is one row of the scenario table.
@@ -116,6 +126,20 @@ func validateEvidence(rs *RuleSet, add func(path, format string, args ...any)) {
 	}
 	if ev.AttachmentMaxBytes <= 0 {
 		add("evidence.attachment_max_bytes", "must be more than 0, got %d", ev.AttachmentMaxBytes)
+	}
+	if ev.TaskMaxFiles < 0 {
+		add("evidence.task_max_files", "must not be negative (0: no limit), got %d", ev.TaskMaxFiles)
+	}
+	for _, q := range []struct {
+		path string
+		n    int64
+	}{{"evidence.task_max_bytes", ev.TaskMaxBytes}, {"evidence.person_daily_max_bytes", ev.PersonDailyMaxBytes}} {
+		switch {
+		case q.n < 0:
+			add(q.path, "must not be negative (0: no limit), got %d", q.n)
+		case q.n > 0 && q.n < ev.AttachmentMaxBytes:
+			add(q.path, "must be at least attachment_max_bytes (%d), got %d", ev.AttachmentMaxBytes, q.n)
+		}
 	}
 	if len(ev.AttachmentTypes) == 0 {
 		add("evidence.attachment_types", "must list at least one content type (%s)", strings.Join(SniffableTypes, ", "))

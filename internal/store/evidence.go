@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"aftersale/internal/task"
 )
@@ -16,6 +17,9 @@ type EvidenceReader interface {
 	// AttachmentBytes returns the stored bytes with this SHA-256 (hex);
 	// ENOTFOUND (field "sha256") when there are none.
 	AttachmentBytes(ctx context.Context, sha256 string) ([]byte, error)
+	// Attachments lists a task's attachments, those of evidence items and
+	// those not attached yet, ordered by id (the upload quotas count them).
+	Attachments(ctx context.Context, taskID string) ([]task.Attachment, error)
 }
 
 // EvidenceWriter stores evidence items and attachments.
@@ -30,4 +34,10 @@ type EvidenceWriter interface {
 	// addressed by its hash and never overwritten: storing the same hash
 	// again keeps the first copy.
 	PutAttachmentBytes(ctx context.Context, sha256 string, data []byte) error
+	// DeleteUnreferencedAttachments deletes at most limit attachments that
+	// belong to no evidence item and were uploaded before before, oldest
+	// first (by upload time, then id), and the bytes no attachment left
+	// refers to; it returns the attachments deleted. An attachment bound to
+	// an item is never deleted, whatever its age.
+	DeleteUnreferencedAttachments(ctx context.Context, before time.Time, limit int) ([]task.Attachment, error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,7 +24,58 @@ const (
 	wPutAttachment = `INSERT INTO evidence_attachments (id, task_id, sha256, data) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (id) DO UPDATE SET task_id = excluded.task_id, sha256 = excluded.sha256, data = excluded.data`
 	wPutBytes = `INSERT INTO evidence_blobs (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING`
+	// The attachments of a task (the upload quotas), and those of no item
+	// (the sweep of unreferenced uploads: an attachment's item and upload
+	// time are in its JSON).
+	qAttachments  = `SELECT data FROM evidence_attachments WHERE task_id = $1 ORDER BY id`
+	qUnreferenced = `SELECT data FROM evidence_attachments WHERE (data::jsonb ->> 'item_id') IS NULL`
+	wDeleteUnref  = `DELETE FROM evidence_attachments WHERE id = ANY($1) AND (data::jsonb ->> 'item_id') IS NULL RETURNING data`
+	wDeleteOrphan = `DELETE FROM evidence_blobs b WHERE b.sha256 = ANY($1)
+		AND NOT EXISTS (SELECT 1 FROM evidence_attachments a WHERE a.sha256 = b.sha256)`
 )
+
+// Attachments implements store.ReadTx.
+func (t *rtx) Attachments(ctx context.Context, taskID string) ([]task.Attachment, error) {
+	return listJSON[task.Attachment](ctx, t, "attachments", qAttachments, taskID)
+}
+
+// DeleteUnreferencedAttachments implements store.Tx.
+func (t *wtx) DeleteUnreferencedAttachments(ctx context.Context, before time.Time, limit int) ([]task.Attachment, error) {
+	all, err := listJSON[task.Attachment](ctx, &t.rtx, "unreferenced attachments", qUnreferenced)
+	if err != nil {
+		return nil, err
+	}
+	due := storecodec.DueUnreferenced(all, before, limit)
+	if len(due) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(due))
+	for i, a := range due {
+		ids[i] = a.ID
+	}
+	// Deleted under the item check again: an attachment bound to an item
+	// since it was read stays.
+	gone, err := listJSON[task.Attachment](ctx, &t.rtx, "deleted attachments", wDeleteUnref, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]task.Attachment, 0, len(gone))
+	shas := make([]string, 0, len(gone))
+	for _, a := range due { // in the order chosen
+		for _, g := range gone {
+			if g.ID == a.ID {
+				out = append(out, a)
+				shas = append(shas, a.SHA256)
+			}
+		}
+	}
+	if len(shas) > 0 {
+		if _, err := t.tx.Exec(ctx, wDeleteOrphan, shas); err != nil {
+			return nil, fmt.Errorf("postgres: delete unreferenced attachment bytes: %w", err)
+		}
+	}
+	return out, nil
+}
 
 // EvidenceItems implements store.ReadTx.
 func (t *rtx) EvidenceItems(ctx context.Context, taskID string) ([]task.EvidenceItem, error) {

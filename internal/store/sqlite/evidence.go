@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"aftersale/internal/apperr"
 	"aftersale/internal/store/storecodec"
@@ -23,7 +24,50 @@ const (
 	sqlPutAttachment = `INSERT INTO evidence_attachments (id, task_id, sha256, data) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (id) DO UPDATE SET task_id = excluded.task_id, sha256 = excluded.sha256, data = excluded.data`
 	sqlPutBytes = `INSERT INTO evidence_blobs (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING`
+	// The attachments of a task (the upload quotas), and those of no item
+	// (the sweep of unreferenced uploads: an attachment's item and upload
+	// time are in its JSON).
+	sqlAttachments   = `SELECT data FROM evidence_attachments WHERE task_id = $1 ORDER BY id`
+	sqlUnreferenced  = `SELECT data FROM evidence_attachments WHERE json_extract(data, '$.item_id') IS NULL`
+	sqlDeleteUnref   = `DELETE FROM evidence_attachments WHERE id = $1 AND json_extract(data, '$.item_id') IS NULL`
+	sqlDeleteOrphans = `DELETE FROM evidence_blobs WHERE sha256 IN (SELECT value FROM json_each($1))
+		AND sha256 NOT IN (SELECT sha256 FROM evidence_attachments WHERE sha256 IN (SELECT value FROM json_each($1)))`
 )
+
+// Attachments implements store.ReadTx.
+func (t *rtx) Attachments(ctx context.Context, taskID string) ([]task.Attachment, error) {
+	rows, err := t.tx.QueryContext(ctx, sqlAttachments, taskID)
+	return listJSON[task.Attachment](rows, err, "attachments")
+}
+
+// DeleteUnreferencedAttachments implements store.Tx.
+func (t *wtx) DeleteUnreferencedAttachments(ctx context.Context, before time.Time, limit int) ([]task.Attachment, error) {
+	rows, err := t.tx.QueryContext(ctx, sqlUnreferenced)
+	all, err := listJSON[task.Attachment](rows, err, "unreferenced attachments")
+	if err != nil {
+		return nil, err
+	}
+	due := storecodec.DueUnreferenced(all, before, limit)
+	var out []task.Attachment
+	var shas []string
+	for _, a := range due {
+		res, err := t.tx.ExecContext(ctx, sqlDeleteUnref, a.ID)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: delete attachment %q: %w", a.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			out = append(out, a)
+			shas = append(shas, a.SHA256)
+		}
+	}
+	if len(shas) > 0 {
+		ids, _ := json.Marshal(shas)
+		if _, err := t.tx.ExecContext(ctx, sqlDeleteOrphans, string(ids)); err != nil {
+			return nil, fmt.Errorf("sqlite: delete unreferenced attachment bytes: %w", err)
+		}
+	}
+	return out, nil
+}
 
 // EvidenceItems implements store.ReadTx.
 func (t *rtx) EvidenceItems(ctx context.Context, taskID string) ([]task.EvidenceItem, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 func init() {
 	register("EvidenceItems", testEvidenceItems)
 	register("EvidenceAttachments", testEvidenceAttachments)
+	register("UnreferencedAttachments", testUnreferencedAttachments)
 }
 
 // R-EVD-1, R-EVD-4: evidence items are stored per task, listed by (at, id)
@@ -113,6 +115,98 @@ func testEvidenceAttachments(t *testing.T, s store.Store) {
 		}
 		if _, err := tx.AttachmentBytes(ctx, "00"); apperr.CodeOf(err) != apperr.ENOTFOUND {
 			t.Fatalf("unknown bytes: %v, want ENOTFOUND", err)
+		}
+	})
+}
+
+// Issue 12, finding 8: a task's attachments are listed by id, attached or
+// not; the sweep deletes the attachments of no item uploaded before the
+// cut-off, oldest first and at most the limit, keeps every attachment of an
+// item whatever its age and those uploaded since, and deletes the bytes no
+// attachment left refers to (bytes shared with a kept one stay).
+func testUnreferencedAttachments(t *testing.T, s store.Store) {
+	blob := func(b string) string { sum := sha256.Sum256([]byte(b)); return hex.EncodeToString(sum[:]) }
+	buyer := task.Actor{Role: task.RoleBuyer, ID: "b1"}
+	mk := func(id, taskID, item, content string, age time.Duration) task.Attachment {
+		return task.Attachment{ID: id, TaskID: taskID, ItemID: item, Name: id + ".png", ContentType: "image/png", Size: int64(len(content)),
+			SHA256: blob(content), Side: task.SideBuyer, UploadedBy: buyer, At: at(-age)}
+	}
+	atts := []task.Attachment{
+		mk("att_old2", "tsk_1", "", "old two", 48*time.Hour),
+		mk("att_old1", "tsk_1", "", "old one", 72*time.Hour),
+		mk("att_used", "tsk_1", "evd_1", "used", 96*time.Hour), // attached: kept
+		mk("att_young", "tsk_1", "", "young", time.Hour),       // inside the grace: kept
+		mk("att_shared", "tsk_2", "", "used", 50*time.Hour),    // bytes shared with att_used
+		mk("att_same", "tsk_2", "", "old one", 49*time.Hour),   // bytes shared with att_old1
+		mk("att_tie", "tsk_2", "", "tie", 48*time.Hour),        // same age as att_old2: by id
+	}
+	update(t, s, func(ctx context.Context, tx store.Tx) {
+		for i := range atts {
+			a := &atts[i]
+			if err := tx.PutAttachmentBytes(ctx, a.SHA256, []byte(a.Name)); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.PutAttachment(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	view(t, s, func(ctx context.Context, tx store.ReadTx) {
+		got, err := tx.Attachments(ctx, "tsk_1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, a := range got {
+			ids = append(ids, a.ID)
+		}
+		if strings.Join(ids, ",") != "att_old1,att_old2,att_used,att_young" {
+			t.Fatalf("Attachments(tsk_1) = %v", ids)
+		}
+		if none, err := tx.Attachments(ctx, "tsk_none"); err != nil || len(none) != 0 {
+			t.Fatalf("attachments of an unknown task: %v %v", none, err)
+		}
+	})
+	sweep := func(before time.Time, limit int) string {
+		t.Helper()
+		var ids []string
+		update(t, s, func(ctx context.Context, tx store.Tx) {
+			gone, err := tx.DeleteUnreferencedAttachments(ctx, before, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range gone {
+				ids = append(ids, a.ID)
+			}
+		})
+		return strings.Join(ids, ",")
+	}
+	cut := at(-24 * time.Hour)
+	if got := sweep(cut, 3); got != "att_old1,att_shared,att_same" {
+		t.Fatalf("first sweep deleted %s, want the three oldest unreferenced", got)
+	}
+	if got := sweep(cut, 10); got != "att_old2,att_tie" {
+		t.Fatalf("second sweep deleted %s", got)
+	}
+	if got := sweep(cut, 10); got != "" {
+		t.Fatalf("third sweep deleted %s, want nothing", got)
+	}
+	view(t, s, func(ctx context.Context, tx store.ReadTx) {
+		for _, id := range []string{"att_used", "att_young"} {
+			if _, err := tx.Attachment(ctx, id); err != nil {
+				t.Errorf("%s: %v, want it kept", id, err)
+			}
+		}
+		for _, id := range []string{"att_old1", "att_old2", "att_shared", "att_same", "att_tie"} {
+			if _, err := tx.Attachment(ctx, id); apperr.CodeOf(err) != apperr.ENOTFOUND {
+				t.Errorf("%s: %v, want it deleted", id, err)
+			}
+		}
+		for content, kept := range map[string]bool{"used": true, "young": true, "old one": false, "old two": false, "tie": false} {
+			_, err := tx.AttachmentBytes(ctx, blob(content))
+			if kept && err != nil || !kept && apperr.CodeOf(err) != apperr.ENOTFOUND {
+				t.Errorf("bytes of %q: %v, want kept %v", content, err, kept)
+			}
 		}
 	})
 }
