@@ -45,6 +45,8 @@ type serveOptions struct {
 	policyFiles  []string
 	webhookLease time.Duration
 	timers       bool
+	// the network edge: timeouts, proxies, cookies, webhook addresses (serve_net.go)
+	net netOptions
 }
 
 // parseServe reads serve's flags over the AFTERSALE_* environment.
@@ -66,7 +68,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	demoDef, _ := strconv.ParseBool(env("AFTERSALE_DEMO", "false"))
 	fs.BoolVar(&o.demo, "demo", demoDef, "on an empty store, first fill in a demo marketplace (shops, people with demo passwords, orders, tasks in every state); a store with data is left alone (env AFTERSALE_DEMO)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", env("AFTERSALE_METRICS_ADDR", ""),
-		"where GET /metrics is served: empty = on --addr beside the API, host:port = its own listener only, off = nowhere (env AFTERSALE_METRICS_ADDR)")
+		"where GET /metrics is served: empty = on --addr beside the API, to an API key only; host:port = its own listener only, no key; off = nowhere (env AFTERSALE_METRICS_ADDR)")
 	fs.StringVar(&o.keysFile, "api-keys-file", env("AFTERSALE_API_KEYS_FILE", ""), "file of role:key lines (roles platform, operator) (env AFTERSALE_API_KEYS_FILE)")
 	fs.StringVar(&o.logLevel, "log-level", env("AFTERSALE_LOG_LEVEL", "info"), "debug, info, warn or error (env AFTERSALE_LOG_LEVEL)")
 	var envErr error
@@ -92,6 +94,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&o.idemRetention, "idempotency-retention", dur("AFTERSALE_IDEMPOTENCY_RETENTION", 24*time.Hour),
 		"how long an Idempotency-Key is remembered at least; older keys are purged hourly (env AFTERSALE_IDEMPOTENCY_RETENTION)")
 	addReplicaFlags(fs, &o, getenv, dur)
+	addNetFlags(fs, &o.net, getenv, dur)
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", dur("AFTERSALE_SHUTDOWN_TIMEOUT", 20*time.Second),
 		"on SIGINT/SIGTERM, how long in-flight requests may take to finish (env AFTERSALE_SHUTDOWN_TIMEOUT)")
 	o.keys = getenv("AFTERSALE_API_KEYS")
@@ -117,6 +120,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return o, err
 	}
 	if err := checkReplicaFlags(o, stderr); err != nil {
+		return o, err
+	}
+	if err := checkNetFlags(&o.net, stderr); err != nil {
 		return o, err
 	}
 	if o.shutdownTimeout <= 0 {
@@ -207,7 +213,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Policy: reg, WebhookLease: o.webhookLease, NoTimers: !o.timers, MetricsAddr: o.metricsAddr, ShutdownTimeout: o.shutdownTimeout,
 		Sessions: httpapi.SessionConfig{Lifetimes: auth.Lifetimes{Idle: o.sessionIdle, Absolute: o.sessionMax},
 			MaxFailures: o.loginMaxFailures, FailureWindow: o.loginFailureWindow},
-		IdempotencyRetention: o.idemRetention})
+		IdempotencyRetention: o.idemRetention,
+		ReadHeaderTimeout:    o.net.readHeaderTimeout, BodyTimeout: o.net.bodyTimeout, WriteTimeout: o.net.writeTimeout, IdleTimeout: o.net.idleTimeout,
+		Proxy:        httpapi.ProxyConfig{CookieSecure: o.net.cookie, TrustedProxies: o.net.proxies},
+		WebhookAllow: o.net.allow})
 	if err != nil {
 		log.Error("serve failed", "err", err)
 		return 1

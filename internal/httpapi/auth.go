@@ -165,7 +165,7 @@ func (s *Server) authenticate(keys []Key, next http.Handler) http.Handler {
 			}
 		}
 		ctx := context.WithValue(r.Context(), authKey{}, state)
-		ctx = context.WithValue(ctx, tlsKey{}, r.TLS != nil)
+		ctx = context.WithValue(ctx, tlsKey{}, secureCookies(r)) // Config.Proxy.CookieSecure
 		if p != nil {
 			ctx = context.WithValue(ctx, principalKey{}, p)
 		}

@@ -221,6 +221,7 @@ func writeString(w http.ResponseWriter, s string) (int, error) { return w.Write(
 
 func (s *Server) serveStream(r *http.Request, w http.ResponseWriter, hub *live.Hub, sub *live.Sub, id live.Identity, resume bool, o, e int64) {
 	ctx := r.Context()
+	w = newFrameDeadline(w, s.streamWrite) // each frame gets the write timeout; the stream has none
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -301,6 +302,9 @@ func (s *Server) createWebhook(ctx context.Context, in *createWebhookInput) (*su
 	sub, err := webhook.NewSubscription(in.Body.URL, in.Body.Events, notify.Audience(in.Body.Audience), in.Body.Description, s.eng.Clock().Now())
 	if err != nil {
 		return nil, err
+	}
+	if err := s.live.Webhooks.Guard().CheckURL(ctx, sub.URL); err != nil {
+		return nil, err // loopback, private and the like: not without --webhook-allow
 	}
 	if err := webhook.Create(ctx, s.eng.Store(), sub); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -50,6 +51,9 @@ func newLiveAPI(t *testing.T, start time.Time, whc webhook.Config) *liveEnv {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = hub.Run(ctx) }()
 	whc.Store, whc.Clock = st, clk
+	if whc.Guard == nil { // the receivers are httptest servers on loopback
+		whc.Guard = &webhook.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+	}
 	wh := webhook.New(whc)
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Engine: eng, Keys: []httpapi.Key{
 		httpapi.NewKey(httpapi.RolePlatform, platformKey), httpapi.NewKey(httpapi.RoleOperator, operatorKey)},

@@ -67,10 +67,21 @@ func platformPost(t *testing.T, url, body string) *http.Response {
 	return res
 }
 
-// scrape reads /metrics into sample → value.
+// scrape reads /metrics into sample → value, with the operator key (on
+// the API's address /metrics wants an API key).
 func scrape(t *testing.T, url string) map[string]float64 {
 	t.Helper()
-	res, err := http.Get(url)
+	return scrapeWith(t, url, operatorKey)
+}
+
+// scrapeWith is scrape with key ("" for none).
+func scrapeWith(t *testing.T, url, key string) map[string]float64 {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +202,7 @@ func TestMetrics_OwnListenerAndOff(t *testing.T) {
 	maddr := ln.Addr().String()
 	ln.Close()
 	addr, _, _ := runServer(t, httpapi.RunConfig{DB: filepath.Join(t.TempDir(), "m.db"), MetricsAddr: maddr})
-	if m := scrape(t, "http://"+maddr+"/metrics"); len(m) < 70 {
+	if m := scrapeWith(t, "http://"+maddr+"/metrics", ""); len(m) < 70 { // its own listener wants no key
 		t.Errorf("own listener: %d samples", len(m))
 	}
 	res, err := http.Get("http://" + addr + "/metrics")

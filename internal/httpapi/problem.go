@@ -111,7 +111,12 @@ func logInternal(ctx context.Context, err error) {
 	problemLogger.Lock()
 	l := problemLogger.l
 	problemLogger.Unlock()
-	if l != nil {
+	switch {
+	case l == nil:
+	case ctx.Err() != nil:
+		// the client went away (or the server is stopping): not a failure
+		l.InfoContext(ctx, "request abandoned: the client went away", "err", err)
+	default:
 		l.ErrorContext(ctx, "request failed", "err", err)
 	}
 }

@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -57,9 +59,28 @@ type RunConfig struct {
 	// docs/replicas.md). At least one replica on the database must fire.
 	NoTimers bool
 	// MetricsAddr is where GET /metrics is served (Prometheus text format):
-	// "" on Addr beside the API, a host:port for a listener of its own (and
-	// not on Addr), "off" for nowhere.
+	// "" on Addr beside the API, to an API key only (Authorization: Bearer
+	// KEY, either role); a host:port for a listener of its own, without a
+	// key (and not on Addr); "off" for nowhere.
 	MetricsAddr string
+	// ReadHeaderTimeout bounds reading a request's headers
+	// (DefaultReadHeaderTimeout when zero).
+	ReadHeaderTimeout time.Duration
+	// BodyTimeout bounds reading a request's body: past it the answer is
+	// 408 and the connection closes (DefaultBodyTimeout when zero).
+	BodyTimeout time.Duration
+	// WriteTimeout bounds writing an answer; each frame of an event stream
+	// gets it afresh, so streams live on (DefaultWriteTimeout when zero).
+	WriteTimeout time.Duration
+	// IdleTimeout is how long a kept-alive connection waits for its next
+	// request (DefaultIdleTimeout when zero).
+	IdleTimeout time.Duration
+	// Proxy says which peers are trusted reverse proxies (X-Forwarded-For,
+	// X-Forwarded-Proto) and when cookies are Secure.
+	Proxy ProxyConfig
+	// WebhookAllow lists the non-public addresses (loopback, private …)
+	// webhooks may reach; by default only public addresses.
+	WebhookAllow []netip.Prefix
 }
 
 // OpenStore opens the store a --db value names: a postgres:// or
@@ -86,6 +107,10 @@ func Run(ctx context.Context, c RunConfig) error {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 20 * time.Second
 	}
+	c.ReadHeaderTimeout = cmp.Or(c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	c.BodyTimeout = cmp.Or(c.BodyTimeout, DefaultBodyTimeout)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, DefaultWriteTimeout)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
 	reg := c.Policy
 	if reg == nil {
 		var err error
@@ -137,7 +162,7 @@ func Run(ctx context.Context, c RunConfig) error {
 		hubCfg.Waker = waker
 	}
 	hub := live.New(hubCfg)
-	wh := webhook.New(webhook.Config{Store: st, Logger: log, Lease: c.WebhookLease})
+	wh := webhook.New(webhook.Config{Store: st, Logger: log, Lease: c.WebhookLease, Guard: &webhook.Guard{Allow: c.WebhookAllow}})
 	eng.OnCommit(hub.Wake)
 	eng.OnCommit(wh.Wake)
 	// An idempotent request commits after the engine's write returns (idempotency.go).
@@ -156,11 +181,12 @@ func Run(ctx context.Context, c RunConfig) error {
 		met = metrics.New(metrics.Config{Store: st, Clock: clk, Subscribers: hub.Subscribers})
 		sw.OnFire = func(r engine.FireResult) { met.ObserveFirings(r.Lateness) }
 	}
-	api := New(Config{Engine: eng, Keys: c.Keys, Sandbox: manual, Logger: log, Version: c.Version, Live: LiveConfig{Hub: hub, Webhooks: wh}, Sessions: sess, Metrics: met})
+	api := New(Config{Engine: eng, Keys: c.Keys, Sandbox: manual, Logger: log, Version: c.Version, Live: LiveConfig{Hub: hub, Webhooks: wh}, Sessions: sess, Metrics: met,
+		BodyTimeout: c.BodyTimeout, WriteTimeout: c.WriteTimeout, Proxy: c.Proxy})
 	var handler http.Handler = api
 	if met != nil && c.MetricsAddr == "" {
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", met.Handler())
+		mux.Handle("GET /metrics", c.Proxy.middleware(withLang(api.authenticate(c.Keys, requireAPIKey(met.Handler())))))
 		mux.Handle("/", api)
 		handler = mux
 	}
@@ -168,7 +194,10 @@ func Run(ctx context.Context, c RunConfig) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// The read timeout is a backstop: the API sets each body's deadline
+	// (BodyTimeout) and lifts it once the body is read.
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: c.ReadHeaderTimeout, ReadTimeout: c.ReadHeaderTimeout + c.BodyTimeout,
+		WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	if met != nil && c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)
 		if err != nil {
@@ -177,7 +206,8 @@ func Run(ctx context.Context, c RunConfig) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", met.Handler())
-		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: c.ReadHeaderTimeout, ReadTimeout: c.ReadHeaderTimeout + c.BodyTimeout,
+			WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout}
 		go func() { _ = msrv.Serve(mln) }()
 		defer msrv.Close()
 		log.Info("metrics serving", "addr", mln.Addr().String())
@@ -303,4 +333,29 @@ func idempotencyPurge(st store.Store, retention time.Duration, log *slog.Logger)
 			}
 		}
 	}
+}
+
+// requireAPIKey serves GET /metrics on the API's address to an API key
+// only (either role; a person's session is not enough): 401 without a
+// valid one, 403 for a person.
+func requireAPIKey(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lang := langOf(r.Context())
+		p := principalOf(r.Context())
+		switch {
+		case p == nil:
+			reason := "auth.missing"
+			if st, _ := r.Context().Value(authKey{}).(authState); st != authNone {
+				reason = "auth.invalid"
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="aftersale"`)
+			writeProblem(w, newProblem(http.StatusUnauthorized, "unauthorized", reason, "", lang,
+				"GET /metrics on the API's address needs an API key (Authorization: Bearer KEY); or serve it on a private --metrics-addr"))
+		case p.Person != nil:
+			writeProblem(w, newProblem(http.StatusForbidden, "forbidden", "auth.role", "", lang,
+				"GET /metrics is for API keys (platform or operator), not for a person's session"))
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
 }

@@ -46,6 +46,14 @@ type Config struct {
 	Sessions SessionConfig
 	// Metrics, when set, counts requests by route and facts by outcome.
 	Metrics *metrics.Service
+	// BodyTimeout bounds reading a request's body (default
+	// DefaultBodyTimeout): past it the answer is 408 request.timeout.
+	BodyTimeout time.Duration
+	// WriteTimeout bounds writing each frame of an event stream (default
+	// DefaultWriteTimeout); the stream itself is not bounded.
+	WriteTimeout time.Duration
+	// Proxy says which peers are trusted proxies and when cookies are Secure.
+	Proxy ProxyConfig
 }
 
 // Server is the HTTP handler of the API.
@@ -60,6 +68,8 @@ type Server struct {
 	live     LiveConfig
 	sess     *sessions
 	metrics  *metrics.Service
+	// streamWrite bounds writing one frame of an event stream.
+	streamWrite time.Duration
 }
 
 // New builds the API.
@@ -79,6 +89,10 @@ func New(cfg Config) *Server {
 	s := &Server{eng: cfg.Engine, sandbox: cfg.Sandbox, log: log, live: cfg.Live, sess: &sessions{cfg: cfg.Sessions.withDefaults()}}
 	s.st, _ = cfg.Engine.Store().(*Store)
 	s.metrics = cfg.Metrics
+	s.streamWrite = cfg.WriteTimeout
+	if s.streamWrite <= 0 {
+		s.streamWrite = DefaultWriteTimeout
+	}
 
 	mux := http.NewServeMux()
 	hc := huma.DefaultConfig("aftersale — platform after-sales task centre (平台售后任务)", ver)
@@ -105,7 +119,7 @@ func New(cfg Config) *Server {
 	})
 
 	idem := &idempotency{st: cfg.Engine.Store(), log: log, inflight: map[string]bool{}}
-	s.handler = s.accessLog(withLang(s.authenticate(cfg.Keys, s.bindPerson(idem.wrap(mux)))))
+	s.handler = cfg.Proxy.middleware(s.accessLog(withLang(bodyDeadline(cfg.BodyTimeout, s.authenticate(cfg.Keys, s.bindPerson(idem.wrap(mux)))))))
 	if s.metrics != nil {
 		s.handler = s.metrics.Middleware(s.handler)
 	}
@@ -183,12 +197,15 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		lvl := slog.LevelInfo
-		if sw.status >= 500 {
+		lvl, status, msg := slog.LevelInfo, metrics.Status(r, sw.status), "http"
+		switch {
+		case status == metrics.StatusClientGone:
+			msg = "http: client went away before the answer" // not a server error
+		case status >= 500:
 			lvl = slog.LevelError
 		}
-		s.log.LogAttrs(r.Context(), lvl, "http", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status), slog.Duration("took", time.Since(start)),
+		s.log.LogAttrs(r.Context(), lvl, msg, slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", status), slog.Duration("took", time.Since(start)),
 			slog.Bool("replayed", sw.Header().Get("Idempotent-Replayed") == "true"))
 	})
 }

@@ -133,9 +133,24 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 				route = "other"
 			}
 		}
-		s.httpReqs.Inc(route, strconv.Itoa(sw.status))
+		s.httpReqs.Inc(route, strconv.Itoa(Status(r, sw.status)))
 		s.httpDur.Observe(time.Since(start).Seconds(), route)
 	})
+}
+
+// StatusClientGone is the status recorded (in the access log and the
+// request counter) for a request whose client went away before its answer:
+// nginx's 499, not a server error.
+const StatusClientGone = 499
+
+// Status is the status to record for r, answered status: StatusClientGone
+// when its client went away (the request's context ended) and the answer is
+// an error only because of that, else status.
+func Status(r *http.Request, status int) int {
+	if status >= 500 && r.Context().Err() != nil {
+		return StatusClientGone
+	}
+	return status
 }
 
 type statusWriter struct {

@@ -40,8 +40,13 @@ type Config struct {
 	Store store.Store
 	// Clock times attempts, back-off and signatures (default: real).
 	Clock clock.Clock
-	// Client sends the requests (default: 10 s timeout).
+	// Client sends the requests (default: 10 s timeout, connecting through
+	// Guard, no HTTP proxy). A Client given here is used as it is: its
+	// transport must do the Guard's checks itself.
 	Client *http.Client
+	// Guard decides which addresses deliveries may reach (default: public
+	// addresses only).
+	Guard *Guard
 	// Schedule is the back-off before each retry (default DefaultSchedule).
 	Schedule []time.Duration
 	// Jitter spreads each wait by ± this fraction (default 0.2; negative: none).
@@ -113,6 +118,12 @@ func New(c Config) *Sender {
 		// ports (sockets linger in TIME_WAIT), failing deliveries.
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = max(c.Parallel, 8)
+		// Connect only where the guard allows, checked on the address
+		// dialled; through a proxy it would see only the proxy's.
+		if c.Guard == nil {
+			c.Guard = &Guard{}
+		}
+		tr.DialContext, tr.Proxy = c.Guard.DialContext, nil
 		c.Client = &http.Client{Timeout: min(10*time.Second, c.Lease/2), Transport: tr}
 	}
 	if c.Schedule == nil {

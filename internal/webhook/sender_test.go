@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -61,9 +62,10 @@ func TestSenders_RaceDeliverEachOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	loopback := &webhook.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}} // the receiver's
 	senders := []*webhook.Sender{
-		webhook.New(webhook.Config{Store: st, Clock: clk, Owner: "a", Batch: 7}),
-		webhook.New(webhook.Config{Store: st, Clock: clk, Owner: "b", Batch: 5}),
+		webhook.New(webhook.Config{Store: st, Clock: clk, Owner: "a", Batch: 7, Guard: loopback}),
+		webhook.New(webhook.Config{Store: st, Clock: clk, Owner: "b", Batch: 5, Guard: loopback}),
 	}
 	var wg sync.WaitGroup
 	for _, s := range senders {
