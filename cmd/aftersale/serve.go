@@ -41,6 +41,7 @@ type serveOptions struct {
 	loginMaxFailures        int
 	loginFailureWindow      time.Duration
 	idemRetention           time.Duration
+	uploadGrace             time.Duration // unattached evidence uploads are removed after it
 	// replicas (docs/replicas.md)
 	policyFiles  []string
 	webhookLease time.Duration
@@ -93,6 +94,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		"the window failed sign-ins are counted in (env AFTERSALE_LOGIN_FAILURE_WINDOW)")
 	fs.DurationVar(&o.idemRetention, "idempotency-retention", dur("AFTERSALE_IDEMPOTENCY_RETENTION", 24*time.Hour),
 		"how long an Idempotency-Key is remembered at least; older keys are purged hourly (env AFTERSALE_IDEMPOTENCY_RETENTION)")
+	fs.DurationVar(&o.uploadGrace, "upload-grace", dur("AFTERSALE_UPLOAD_GRACE", httpapi.DefaultUploadGrace),
+		"an evidence upload never attached to evidence is removed this long after it was uploaded, by an hourly sweep (env AFTERSALE_UPLOAD_GRACE)")
 	addReplicaFlags(fs, &o, getenv, dur)
 	addNetFlags(fs, &o.net, getenv, dur)
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", dur("AFTERSALE_SHUTDOWN_TIMEOUT", 20*time.Second),
@@ -113,6 +116,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if envErr != nil {
 		fmt.Fprintln(stderr, envErr)
 		return o, envErr
+	}
+	if o.uploadGrace < time.Minute {
+		err := fmt.Errorf("--upload-grace %s: want at least 1m", o.uploadGrace)
+		fmt.Fprintln(stderr, err)
+		return o, err
 	}
 	if o.idemRetention < time.Minute {
 		err := fmt.Errorf("--idempotency-retention %s: want at least 1m", o.idemRetention)
@@ -214,6 +222,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Sessions: httpapi.SessionConfig{Lifetimes: auth.Lifetimes{Idle: o.sessionIdle, Absolute: o.sessionMax},
 			MaxFailures: o.loginMaxFailures, FailureWindow: o.loginFailureWindow},
 		IdempotencyRetention: o.idemRetention,
+		UploadGrace:          o.uploadGrace,
 		ReadHeaderTimeout:    o.net.readHeaderTimeout, BodyTimeout: o.net.bodyTimeout, WriteTimeout: o.net.writeTimeout, IdleTimeout: o.net.idleTimeout,
 		Proxy:        httpapi.ProxyConfig{CookieSecure: o.net.cookie, TrustedProxies: o.net.proxies},
 		WebhookAllow: o.net.allow})

@@ -50,6 +50,10 @@ type RunConfig struct {
 	// IdempotencyRetention is how long an Idempotency-Key is remembered
 	// (at least; keys are purged hourly). Default 24 h.
 	IdempotencyRetention time.Duration
+	// UploadGrace is how long an evidence upload may stay unattached to
+	// evidence before the hourly sweep removes it (DefaultUploadGrace when
+	// zero).
+	UploadGrace time.Duration
 	// WebhookLease is how long a webhook delivery being sent is this
 	// replica's (default 1 min): a replica that dies mid-send leaves it to
 	// the others that long after (docs/replicas.md).
@@ -227,7 +231,7 @@ func Run(ctx context.Context, c RunConfig) error {
 		}()
 	}
 	runs := map[string]func(context.Context) error{"live hub": hub.Run, "webhook sender": wh.Run, "policy sync": policySync(eng, log),
-		"idempotency purge": idempotencyPurge(st, c.IdempotencyRetention, log)}
+		"idempotency purge": idempotencyPurge(st, c.IdempotencyRetention, log), "upload sweep": uploadSweep(eng, c.UploadGrace, log)}
 	if waker != nil {
 		runs["commit notifier"] = waker.Run
 	}
