@@ -73,8 +73,14 @@ func VerifyPassword(pw, phc string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	return matches(pw, p, salt, want), nil
+}
+
+// matches runs argon2id on pw with the salt and cost of a parsed hash and
+// compares in constant time.
+func matches(pw string, p Params, salt, want []byte) bool {
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
 func parsePHC(phc string) (Params, []byte, []byte, error) {

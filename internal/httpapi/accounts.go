@@ -5,11 +5,11 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -54,11 +54,21 @@ type SessionConfig struct {
 	Clock clock.Clock
 	// Hash is the argon2id cost of new passwords (default auth.DefaultParams).
 	Hash auth.Params
-	// MaxFailures failed sign-ins of one login within FailureWindow make
-	// further attempts of that login answer 429 until the window ends
-	// (default 5 in 15 minutes).
+	// MaxFailures failed password checks (sign-ins, wrong current
+	// passwords) from one client address within FailureWindow make further
+	// checks from that address answer 429 auth.throttled until the window
+	// ends (default 5 in 15 minutes); other addresses sign in as the same
+	// login. See auth.ThrottleConfig, also for the per-login bound.
 	MaxFailures   int
 	FailureWindow time.Duration
+	// HashMemory is how many bytes argon2id may hold at once over all
+	// requests (default auth.DefaultHashMemory, 64 MiB: 3 hashes of 19 MiB);
+	// HashWait is how long a password check waits for room before 429
+	// auth.busy (default 1 s). See auth.Gate.
+	HashMemory int64
+	HashWait   time.Duration
+	// OnHash, when set, is called before every argon2id run (tests count them).
+	OnHash func()
 }
 
 func (c SessionConfig) withDefaults() SessionConfig {
@@ -75,19 +85,29 @@ func (c SessionConfig) withDefaults() SessionConfig {
 		c.Hash = auth.DefaultParams
 	}
 	if c.MaxFailures <= 0 {
-		c.MaxFailures = 5
+		c.MaxFailures = auth.DefaultMaxFailures
 	}
 	if c.FailureWindow <= 0 {
-		c.FailureWindow = 15 * time.Minute
+		c.FailureWindow = auth.DefaultFailureWindow
 	}
 	return c
 }
 
 // sessions is the server's sign-in state.
 type sessions struct {
-	cfg       SessionConfig
-	dummyOnce sync.Once
-	dummy     string // a hash to verify against for unknown logins (same cost as a real one)
+	cfg      SessionConfig
+	gate     *auth.Gate     // every argon2id run goes through it
+	throttle *auth.Throttle // failed password checks per client address and per login
+	dummy    string         // a hash to verify against for unknown logins (same cost as a real one)
+}
+
+// newSessions builds the sign-in state of cfg (defaults applied).
+func newSessions(cfg SessionConfig) *sessions {
+	cfg = cfg.withDefaults()
+	return &sessions{cfg: cfg,
+		gate:     auth.NewGate(auth.GateConfig{Memory: cfg.HashMemory, Params: cfg.Hash, Wait: cfg.HashWait, OnHash: cfg.OnHash}),
+		throttle: auth.NewThrottle(auth.ThrottleConfig{MaxFailures: cfg.MaxFailures, Window: cfg.FailureWindow}),
+		dummy:    auth.DummyHash(cfg.Hash)}
 }
 
 // touchEvery is how stale a session's last use may be before a request
@@ -336,7 +356,8 @@ func (s *Server) routesAccounts() {
 	api := s.api
 	login := op("open-session", http.MethodPost, "/v1/sessions", "Sign in with a login and a password", nil, "sessions")
 	login.DefaultStatus = http.StatusCreated
-	login.Description = "Answers a session token and sets it as an HttpOnly cookie, with the CSRF token cookie-authenticated requests must send in X-CSRF-Token. Unknown login and wrong password answer the same 401; repeated failures of one login answer 429."
+	login.Description = "Answers a session token and sets it as an HttpOnly cookie, with the CSRF token cookie-authenticated requests must send in X-CSRF-Token. Unknown login and wrong password answer the same 401. 429 with Retry-After: auth.throttled when the client address failed too often in the window (other addresses still sign in), auth.busy when too many passwords are being checked at once."
+	login.Middlewares = huma.Middlewares{withClient}
 	huma.Register(api, login, s.openSession)
 	logout := op("close-session", http.MethodDelete, "/v1/sessions", "Sign out (ends the session of the request)", anyKey, "sessions")
 	logout.DefaultStatus = http.StatusNoContent
@@ -345,17 +366,22 @@ func (s *Server) routesAccounts() {
 
 	cp := op("create-person", http.MethodPost, "/v1/people", "Create a login (operators: agents, buyers, operators, shop accounts)", operatorOnly, "people")
 	cp.DefaultStatus = http.StatusCreated
+	cp.Middlewares = huma.Middlewares{withClient}
 	huma.Register(api, cp, s.createPerson)
 	huma.Register(api, op("list-people", http.MethodGet, "/v1/people", "List logins", operatorOnly, "people"), s.listPeople)
 	cpw := op("change-password", http.MethodPut, "/v1/me/password", "Change one's own password (signs out one's other sessions)", anyKey, "sessions")
-	cpw.Description = "For a signed-in person: the current password and a new one (8–256 characters). The session of the request stays; every other session of the person ends. Wrong current passwords count as failed sign-ins of the login (429 after too many)."
+	cpw.Description = "For a signed-in person: the current password and a new one (8–256 characters). The session of the request stays; every other session of the person ends. Wrong current passwords count as failed sign-ins from the client address (429 auth.throttled after too many); 429 auth.busy when too many passwords are being checked at once."
+	cpw.Middlewares = huma.Middlewares{withClient}
 	huma.Register(api, cpw, s.changePassword)
-	huma.Register(api, op("reset-password", http.MethodPut, "/v1/people/{id}/password",
-		"An operator sets a person's password (the person is signed out everywhere)", operatorOnly, "people"), s.resetPassword)
+	rpw := op("reset-password", http.MethodPut, "/v1/people/{id}/password",
+		"An operator sets a person's password (the person is signed out everywhere)", operatorOnly, "people")
+	rpw.Middlewares = huma.Middlewares{withClient}
+	huma.Register(api, rpw, s.resetPassword)
 
 	huma.Register(api, op("list-shop-accounts", http.MethodGet, "/v1/shops/{id}/accounts", "A shop's accounts, their permissions and logins", anyKey, "accounts"), s.listShopAccounts)
 	csa := op("create-sub-account", http.MethodPost, "/v1/shops/{id}/accounts", "The main account creates a sub-account with a login (R-ACC-1)", platformOnly, "accounts")
 	csa.DefaultStatus = http.StatusCreated
+	csa.Middlewares = huma.Middlewares{withClient}
 	huma.Register(api, csa, s.createSubAccount)
 	huma.Register(api, op("grant-permission", http.MethodPut, "/v1/accounts/{id}/permissions/{permission}", "The main account grants a sub-account a permission (R-ACC-1)", platformOnly, "accounts"), s.grantPermission)
 	huma.Register(api, op("revoke-permission", http.MethodDelete, "/v1/accounts/{id}/permissions/{permission}", "The main account revokes a sub-account's permission (R-ACC-1)", platformOnly, "accounts"), s.revokePermission)
@@ -412,34 +438,27 @@ func (s *Server) changePassword(ctx context.Context, in *changePasswordInput) (*
 	if p == nil || p.Person == nil || p.Session == nil {
 		return nil, apperr.New(apperr.EINVALID, "session.none", "Authorization", "", "an API key has no password: sign in as the person")
 	}
-	lang := langOf(ctx)
 	now := s.sess.cfg.Clock.Now()
-	key, windowEnd := s.sess.failKey(p.Person.Login, now)
-	var fails int64
-	if err := s.eng.Store().View(ctx, func(tx store.ReadTx) error {
-		var err error
-		fails, err = tx.Counter(ctx, key)
-		return err
-	}); err != nil {
-		return nil, err
+	addr := clientAddrOf(ctx)
+	if until, ok := s.sess.throttle.Allow(addr, p.Person.Login, now); !ok {
+		return nil, tooManyFailures("current_password", langOf(ctx), now, until)
 	}
-	if fails >= int64(s.sess.cfg.MaxFailures) {
-		return nil, tooManyFailures("current_password", lang, now, windowEnd)
+	if err := auth.CheckPassword(in.Body.NewPassword); err != nil {
+		return nil, asField(err, "new_password") // refused before any hashing
 	}
-	ok, err := auth.VerifyPassword(in.Body.CurrentPassword, p.Person.PasswordHash)
+	ok, err := s.sess.gate.Verify(ctx, addr, in.Body.CurrentPassword, p.Person.PasswordHash)
 	if err != nil {
-		return nil, apperr.Internal(fmt.Errorf("person %s: %w", p.Person.ID, err))
+		return nil, s.hashFailed(ctx, err, p.Person)
 	}
 	if !ok {
-		if _, err := s.eng.LoginFailed(ctx, key); err != nil {
-			return nil, err
-		}
+		s.sess.throttle.Failed(addr, p.Person.Login, now)
 		return nil, apperr.New(apperr.EINVALID, "password.current_wrong", "current_password", "", "the current password is wrong")
 	}
+	s.sess.throttle.Succeeded(p.Person.Login, now)
 	if in.Body.NewPassword == in.Body.CurrentPassword {
 		return nil, apperr.New(apperr.EINVALID, "password.unchanged", "new_password", "", "the new password is the current one")
 	}
-	hash, err := s.hashNew(in.Body.NewPassword)
+	hash, err := s.hashNew(ctx, in.Body.NewPassword)
 	if err != nil {
 		return nil, err
 	}
@@ -453,7 +472,7 @@ func (s *Server) changePassword(ctx context.Context, in *changePasswordInput) (*
 // resetPassword: an operator sets a person's password; every session of
 // the person ends.
 func (s *Server) resetPassword(ctx context.Context, in *resetPasswordInput) (*personOutput, error) {
-	hash, err := s.hashNew(in.Body.NewPassword)
+	hash, err := s.hashNew(ctx, in.Body.NewPassword)
 	if err != nil {
 		return nil, err
 	}
@@ -464,19 +483,24 @@ func (s *Server) resetPassword(ctx context.Context, in *resetPasswordInput) (*pe
 	return &personOutput{Body: personBody(person)}, nil
 }
 
-// hashNew checks a new password's length and hashes it.
-func (s *Server) hashNew(pw string) (string, error) {
+// hashNew checks a new password's length and hashes it (through the gate).
+func (s *Server) hashNew(ctx context.Context, pw string) (string, error) {
 	if err := auth.CheckPassword(pw); err != nil {
-		if ae, ok := apperr.As(err); ok {
-			ae.Field = "new_password"
-		}
-		return "", err
+		return "", asField(err, "new_password")
 	}
-	h, err := auth.HashPassword(pw, s.sess.cfg.Hash)
+	h, err := s.sess.gate.Hash(ctx, clientAddrOf(ctx), pw, s.sess.cfg.Hash)
 	if err != nil {
-		return "", apperr.Internal(err)
+		return "", s.hashFailed(ctx, err, nil)
 	}
 	return h, nil
+}
+
+// asField names field as the one at fault of an application error.
+func asField(err error, field string) error {
+	if ae, ok := apperr.As(err); ok {
+		ae.Field = field
+	}
+	return err
 }
 
 // SessionBody is a new session.
@@ -493,20 +517,6 @@ type openSessionOutput struct {
 	Body      SessionBody
 }
 
-// failKey is the counter of a login's failed sign-ins in the window holding now.
-func (ss *sessions) failKey(login string, now time.Time) (string, time.Time) {
-	w := ss.cfg.FailureWindow
-	start := now.Truncate(w)
-	return "login_fail:" + login + ":" + strconv.FormatInt(start.Unix(), 10), start.Add(w)
-}
-
-func (ss *sessions) dummyHash() string {
-	ss.dummyOnce.Do(func() {
-		ss.dummy, _ = auth.HashPassword("not a password of anyone", ss.cfg.Hash)
-	})
-	return ss.dummy
-}
-
 func (s *Server) openSession(ctx context.Context, in *openSessionInput) (*openSessionOutput, error) {
 	lang := langOf(ctx)
 	now := s.sess.cfg.Clock.Now()
@@ -515,14 +525,13 @@ func (s *Server) openSession(ctx context.Context, in *openSessionInput) (*openSe
 	if err != nil {
 		return nil, failed // the same answer as an unknown login
 	}
-	key, windowEnd := s.sess.failKey(login, now)
+	addr := clientAddrOf(ctx)
+	if until, ok := s.sess.throttle.Allow(addr, login, now); !ok {
+		return nil, tooManyFailures("login", lang, now, until)
+	}
 	var person *auth.Person
-	var fails int64
 	err = s.eng.Store().View(ctx, func(tx store.ReadTx) error {
 		var err error
-		if fails, err = tx.Counter(ctx, key); err != nil {
-			return err
-		}
 		person, err = tx.PersonByLogin(ctx, login)
 		if apperr.CodeOf(err) == apperr.ENOTFOUND {
 			person, err = nil, nil
@@ -532,27 +541,23 @@ func (s *Server) openSession(ctx context.Context, in *openSessionInput) (*openSe
 	if err != nil {
 		return nil, err
 	}
-	if fails >= int64(s.sess.cfg.MaxFailures) {
-		return nil, tooManyFailures("login", lang, now, windowEnd)
-	}
-	hash := s.sess.dummyHash()
+	hash := s.sess.dummy // an unknown login costs a check all the same
 	if person != nil {
 		hash = person.PasswordHash
 	}
-	ok, err := auth.VerifyPassword(in.Body.Password, hash)
+	ok, err := s.sess.gate.Verify(ctx, addr, in.Body.Password, hash)
 	if err != nil {
-		return nil, apperr.Internal(fmt.Errorf("person %s: %w", person.ID, err))
+		return nil, s.hashFailed(ctx, err, person)
 	}
 	if !ok || person == nil {
-		if _, err := s.eng.LoginFailed(ctx, key); err != nil {
-			return nil, err
-		}
+		s.sess.throttle.Failed(addr, login, now)
 		return nil, failed
 	}
+	s.sess.throttle.Succeeded(login, now)
 	token, csrf := auth.NewToken(auth.TokenPrefix), auth.NewToken("")
 	sess := &auth.Session{ID: auth.HashToken(token), PersonID: person.ID, CSRF: csrf, CreatedAt: now, LastSeen: now,
 		ExpiresAt: now.Add(s.sess.cfg.Lifetimes.Absolute)}
-	if err := s.eng.OpenSession(ctx, sess, key); err != nil {
+	if err := s.eng.OpenSession(ctx, sess, ""); err != nil {
 		return nil, err
 	}
 	secure, _ := ctx.Value(tlsKey{}).(bool)
@@ -565,12 +570,47 @@ func (s *Server) openSession(ctx context.Context, in *openSessionInput) (*openSe
 	return out, nil
 }
 
-// tooManyFailures is the 429 of a login with too many failed sign-ins (or
-// wrong current passwords) in the window ending at windowEnd.
+// tooManyFailures is the 429 of a client address with too many failed
+// sign-ins (or wrong current passwords) in the window ending at windowEnd.
 func tooManyFailures(field, lang string, now, windowEnd time.Time) *throttled {
 	return &throttled{Problem: newProblem(http.StatusTooManyRequests, "forbidden", "auth.throttled", field, lang,
-		fmt.Sprintf("too many failed sign-ins for this login; try again after %s", windowEnd.Format(time.RFC3339))),
+		fmt.Sprintf("too many failed sign-ins from your address; try again after %s", windowEnd.Format(time.RFC3339))),
 		retry: windowEnd.Sub(now)}
+}
+
+// busyRetry is the Retry-After of 429 auth.busy.
+const busyRetry = time.Second
+
+// hashFailed is the answer to an error of the hashing gate: auth.ErrBusy
+// is 429 auth.busy with Retry-After (a retry can succeed); a stored hash
+// that does not parse is the server's fault (500, logged with the person).
+func (s *Server) hashFailed(ctx context.Context, err error, person *auth.Person) error {
+	if errors.Is(err, auth.ErrBusy) {
+		return &throttled{Problem: newProblem(http.StatusTooManyRequests, "forbidden", "auth.busy", "", langOf(ctx),
+			fmt.Sprintf("too many passwords are being checked right now; try again in %s", busyRetry)), retry: busyRetry}
+	}
+	if person != nil {
+		err = fmt.Errorf("person %s: %w", person.ID, err)
+	}
+	return apperr.Internal(err)
+}
+
+// clientAddrKey is the context key of the client address of a request that
+// checks or hashes a password (withClient).
+type clientAddrKey struct{}
+
+// withClient is the middleware of the operations that run argon2id: it
+// records the request's client address (ClientAddr: the peer, or what a
+// trusted proxy says) for the hashing gate and the failure throttle.
+func withClient(ctx huma.Context, next func(huma.Context)) {
+	r, _ := unwrap(ctx)
+	next(huma.WithValue(ctx, clientAddrKey{}, ClientAddr(r)))
+}
+
+// clientAddrOf is the client address withClient recorded ("" when none).
+func clientAddrOf(ctx context.Context) string {
+	a, _ := ctx.Value(clientAddrKey{}).(string)
+	return a
 }
 
 // throttled is a 429 problem with its Retry-After.
@@ -669,8 +709,8 @@ type createPersonInput struct {
 
 type personOutput struct{ Body PersonBody }
 
-// newPerson checks and hashes a new login.
-func (s *Server) newPerson(login, password string) (*auth.Person, error) {
+// newPerson checks and hashes a new login (through the gate).
+func (s *Server) newPerson(ctx context.Context, login, password string) (*auth.Person, error) {
 	l, err := auth.NormalizeLogin(login)
 	if err != nil {
 		return nil, err
@@ -678,9 +718,9 @@ func (s *Server) newPerson(login, password string) (*auth.Person, error) {
 	if err := auth.CheckPassword(password); err != nil {
 		return nil, err
 	}
-	h, err := auth.HashPassword(password, s.sess.cfg.Hash)
+	h, err := s.sess.gate.Hash(ctx, clientAddrOf(ctx), password, s.sess.cfg.Hash)
 	if err != nil {
-		return nil, apperr.Internal(err)
+		return nil, s.hashFailed(ctx, err, nil)
 	}
 	return &auth.Person{Login: l, PasswordHash: h}, nil
 }
@@ -701,7 +741,7 @@ func callerActor(ctx context.Context) task.Actor {
 }
 
 func (s *Server) createPerson(ctx context.Context, in *createPersonInput) (*personOutput, error) {
-	p, err := s.newPerson(in.Body.Login, in.Body.Password)
+	p, err := s.newPerson(ctx, in.Body.Login, in.Body.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -848,7 +888,7 @@ func (s *Server) createSubAccount(ctx context.Context, in *createSubAccountInput
 	if err := ownShop(ctx, in.ID); err != nil {
 		return nil, err
 	}
-	p, err := s.newPerson(in.Body.Login, in.Body.Password)
+	p, err := s.newPerson(ctx, in.Body.Login, in.Body.Password)
 	if err != nil {
 		return nil, err
 	}
