@@ -61,6 +61,8 @@ var messages = map[string][2]string{
 	"data.points_id":            {"扣分编号", "Points entry"},
 	"data.reversal_of":          {"冲销", "Reverses"},
 	"data.reverses":             {"冲销", "Reverses"},
+	"data.from_deposit_fen":     {"保证金先行赔付", "From the deposit"},
+	"data.by_shop_fen":          {"商家赔付", "Paid by the shop"},
 	"data.judged_at":            {"判定时间", "Judged"},
 	"data.after_second_timeout": {"二次超时后", "After the second timeout"},
 	"data.attachments":          {"附件数", "Attachments"},
@@ -118,6 +120,9 @@ var messages = map[string][2]string{
 	"act.provide_evidence": {"提交凭证", "Evidence provided"}, "act.request_evidence": {"要求二次举证", "Second round of evidence asked"},
 	"act.mark_evidence": {"凭证认定", "Evidence marked"}, "act.open_remedy": {"平台直接开启售后", "Platform opened the remedy"},
 	"act.complaint_finished": {"投诉完结", "Complaint finished"}, "act.remind": {"提醒", "Reminder"},
+	"act.issue_timeout":         {"开票超时（24 小时）", "Invoice not issued in 24 hours"},
+	"act.complaint_compensated": {"投诉成立，赔付买家", "Complaint upheld: buyer compensated"},
+	"act.compensation_reversed": {"赔付已冲销", "Compensation reversed"},
 
 	"col.type": {"类型", "Type"}, "col.order": {"订单", "Order"}, "col.buyer": {"买家", "Buyer"}, "col.due": {"剩余时间", "Time left"},
 	"col.shop": {"店铺", "Shop"}, "col.created": {"创建", "Created"}, "col.policy": {"规则版本", "Policy"}, "col.outcome": {"结果", "Outcome"},

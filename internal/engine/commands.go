@@ -232,6 +232,11 @@ func (e *Engine) FinishComplaint(ctx context.Context, agent task.Actor, complain
 				return err
 			}
 		}
+		if status == judgment.ComplaintUpheld && c.Kind == judgment.ComplaintShipping {
+			if err := x.shippingUpheld(ctx, c); err != nil { // R-SLA-3
+				return err
+			}
+		}
 		return x.complaintFinishedTask(ctx, c)
 	})
 	return c, err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"aftersale/internal/apperr"
+	"aftersale/internal/commerce"
 	"aftersale/internal/judgment"
 	"aftersale/internal/scorecard"
 	"aftersale/internal/task"
@@ -97,7 +98,8 @@ func (e *Engine) WithdrawComplaint(ctx context.Context, buyer task.Actor, compla
 
 // OverturnComplaint is an agent overturning an upheld complaint (on the
 // shop's appeal): it becomes dismissed, leaves the counters of the day it
-// was upheld, and the points it brought (R-INV-3) are reversed.
+// was upheld, and the compensation and points it brought (R-SLA-3, R-INV-3)
+// are reversed.
 func (e *Engine) OverturnComplaint(ctx context.Context, agent task.Actor, complaintID, reason string) (*judgment.Complaint, error) {
 	var c *judgment.Complaint
 	err := e.update(ctx, func(x *txn) error {
@@ -126,9 +128,115 @@ func (e *Engine) OverturnComplaint(ctx context.Context, agent task.Actor, compla
 		if err := x.complaintChanged(ctx, &before, *c); err != nil {
 			return err
 		}
+		if err := x.reverseCompensation(ctx, c, reason); err != nil {
+			return err
+		}
 		return x.reversePoints(ctx, c.ShopID, c.OrderID, func(p judgment.PointsEntry) bool { return p.ComplaintID == c.ID }, reason)
 	})
 	return c, err
+}
+
+// shippingUpheld carries out what an upheld shipping complaint brings
+// (R-SLA-3, "若投诉成立，会产生赔付和违规行为扣分"), by the rules in force at
+// the upholding: compensation to the buyer of the policy's rate of the
+// order's amount actually paid, bounded, paid from the shop's deposit first
+// when the policy says so; and the policy's points to the shop. Each is a
+// ledger entry naming the complaint, with an order-history event: the
+// compensation public (the buyer is paid), the points for the shop and
+// agents. An order with nothing actually paid (fully refunded) gets no
+// compensation; a policy with no points charges none.
+func (x *txn) shippingUpheld(ctx context.Context, c *judgment.Complaint) error {
+	o, err := x.loadOrder(ctx, c.OrderID)
+	if err != nil {
+		return err
+	}
+	shop, err := x.shop(ctx, o.ShopID)
+	if err != nil {
+		return err
+	}
+	r, err := x.rules(shop.Platform, x.now)
+	if err != nil {
+		return err
+	}
+	up := r.Complaints.ShippingUpheld
+	paid := o.ActuallyPaidFen()
+	if amount := judgment.RateCompensation(paid, up.Compensation); amount > 0 {
+		e, err := x.pay(ctx, judgment.CompensationEntry{ShopID: shop.ID, OrderID: o.ID, BuyerID: o.BuyerID,
+			Rule: judgment.RuleShippingUpheld, Kind: judgment.KindShippingComplaint, ComplaintID: c.ID, TaskID: c.TaskID,
+			AmountFen: amount, Reason: "upheld shipping complaint " + c.ID + " (" + c.Standard + ")", PolicyVersion: r.Version}, up.DepositFirst)
+		if err != nil {
+			return err
+		}
+		if err := x.orderEvent(ctx, o, systemActor("platform"), "complaint_compensated", judgment.RuleShippingUpheld, r.Version,
+			map[string]any{"complaint_id": c.ID, "task_id": c.TaskID, "entry_id": e.ID, "amount_fen": e.AmountFen,
+				"from_deposit_fen": e.FromDepositFen, "by_shop_fen": e.ByShopFen, "actually_paid_fen": paid, "standard": c.Standard}); err != nil {
+			return err
+		}
+	}
+	if up.Points <= 0 {
+		return nil
+	}
+	p := judgment.PointsEntry{ID: x.e.ids.New("pts"), ShopID: shop.ID, Points: up.Points, Kind: up.PointsKind,
+		Rule: judgment.RuleShippingPoints, TaskID: c.TaskID, ComplaintID: c.ID, At: x.now, PolicyVersion: r.Version}
+	if err := x.tx.AppendPoints(ctx, []judgment.PointsEntry{p}); err != nil {
+		return err
+	}
+	ev := task.Event{Stream: o.ID, OrderID: o.ID, ShopID: o.ShopID, At: x.now, Actor: systemActor("platform"),
+		Action: "points_charged", Reason: "upheld shipping complaint", Rule: judgment.RuleShippingPoints,
+		PolicyVersion: r.Version, Visibility: task.ShopAgent}
+	ev.Data, _ = json.Marshal(map[string]any{"complaint_id": c.ID, "task_id": c.TaskID, "points_id": p.ID, "points": p.Points, "kind": p.Kind})
+	return x.tx.AppendEvents(ctx, []task.Event{ev})
+}
+
+// reverseCompensation appends a reversal for each standing compensation
+// entry an overturned complaint wrote (R-SLA-3): the buyer's compensation
+// is taken back and what the deposit paid goes back to it, each with an
+// order-history event.
+func (x *txn) reverseCompensation(ctx context.Context, c *judgment.Complaint, reason string) error {
+	all, err := x.tx.Compensation(ctx, c.ShopID)
+	if err != nil {
+		return err
+	}
+	reversed := map[string]bool{}
+	for _, e := range all {
+		if e.ReversalOf != "" {
+			reversed[e.ReversalOf] = true
+		}
+	}
+	var o *commerce.Order
+	for _, e := range all {
+		if e.ComplaintID != c.ID || e.ReversalOf != "" || reversed[e.ID] || e.AmountFen <= 0 {
+			continue
+		}
+		if o == nil {
+			if o, err = x.loadOrder(ctx, c.OrderID); err != nil {
+				return err
+			}
+		}
+		shop, err := x.shop(ctx, c.ShopID)
+		if err != nil {
+			return err
+		}
+		r, err := x.rules(shop.Platform, x.now)
+		if err != nil {
+			return err
+		}
+		rev := e.Reversal(x.e.ids.New("pay"), x.now, reason, r.Version)
+		if rev.FromDepositFen < 0 {
+			if _, err := x.tx.AddDeposit(ctx, c.ShopID, -rev.FromDepositFen); err != nil {
+				return err
+			}
+		}
+		if err := x.tx.AppendCompensation(ctx, []judgment.CompensationEntry{rev}); err != nil {
+			return err
+		}
+		if err := x.orderEvent(ctx, o, systemActor("platform"), "compensation_reversed", e.Rule, r.Version,
+			map[string]any{"complaint_id": c.ID, "entry_id": rev.ID, "reverses": e.ID, "amount_fen": rev.AmountFen,
+				"from_deposit_fen": rev.FromDepositFen, "reason": reason}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // complaintFinishedTask tells the complaint's task, if it is still open,

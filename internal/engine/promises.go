@@ -133,22 +133,30 @@ func (x *txn) compensateTime(ctx context.Context, o *commerce.Order, deadline ti
 // the shop's deposit first up to its balance when the promise's rule says so
 // (R-PRM-5, R-PRM-6), the rest by the shop. The deposit never goes negative.
 func (x *txn) compensate(ctx context.Context, shop *commerce.Shop, o *commerce.Order, r *policy.RuleSet, kind, rule, claimID string, amount int64, why string) (*judgment.CompensationEntry, error) {
+	e := judgment.CompensationEntry{ShopID: shop.ID, OrderID: o.ID, BuyerID: o.BuyerID, Rule: rule, Kind: kind,
+		ClaimID: claimID, AmountFen: amount, Reason: why, PolicyVersion: r.Version}
+	return x.pay(ctx, e, judgment.PayFromDeposit(kind, r.Promises))
+}
+
+// pay appends compensation entry e (its id and time filled in) for
+// e.AmountFen, paid from the shop's deposit first up to its balance when
+// depositFirst (R-PRM-5, R-PRM-6, R-SLA-3), the rest by the shop. The
+// deposit never goes negative.
+func (x *txn) pay(ctx context.Context, e judgment.CompensationEntry, depositFirst bool) (*judgment.CompensationEntry, error) {
 	var bal int64
-	first := judgment.PayFromDeposit(kind, r.Promises)
-	if first {
+	if depositFirst {
 		var err error
-		if bal, err = x.tx.Deposit(ctx, shop.ID); err != nil {
+		if bal, err = x.tx.Deposit(ctx, e.ShopID); err != nil {
 			return nil, err
 		}
 	}
-	fromDeposit, byShop := judgment.SplitPayment(amount, bal, first)
+	fromDeposit, byShop := judgment.SplitPayment(e.AmountFen, bal, depositFirst)
 	if fromDeposit > 0 {
-		if _, err := x.tx.AddDeposit(ctx, shop.ID, -fromDeposit); err != nil {
+		if _, err := x.tx.AddDeposit(ctx, e.ShopID, -fromDeposit); err != nil {
 			return nil, err
 		}
 	}
-	e := judgment.CompensationEntry{ID: x.e.ids.New("pay"), ShopID: shop.ID, OrderID: o.ID, BuyerID: o.BuyerID, Rule: rule, Kind: kind,
-		ClaimID: claimID, AmountFen: amount, FromDepositFen: fromDeposit, ByShopFen: byShop, At: x.now, Reason: why, PolicyVersion: r.Version}
+	e.ID, e.At, e.FromDepositFen, e.ByShopFen = x.e.ids.New("pay"), x.now, fromDeposit, byShop
 	if err := x.tx.AppendCompensation(ctx, []judgment.CompensationEntry{e}); err != nil {
 		return nil, err
 	}

@@ -13,9 +13,9 @@ import (
 // idempotent request's transaction commits, before the answer is sent.
 func init() {
 	if os.Getenv("AFTERSALE_TEST_CRASH_AFTER_COMMIT") != "" {
-		afterCommit = func() {
+		afterCommit.Store(func() {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}
-		}
+		})
 	}
 }

@@ -5,6 +5,6 @@ package httpapi
 // with http.ErrAbortHandler to cut the connection, as a crash would). It
 // returns the function that removes the hook.
 func CrashAfterCommit(f func()) (restore func()) {
-	afterCommit = f
-	return func() { afterCommit = nil }
+	afterCommit.Store(f)
+	return func() { afterCommit.Store(func() {}) }
 }

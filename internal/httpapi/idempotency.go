@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"aftersale/internal/store"
 )
@@ -220,9 +221,9 @@ const maxIdemBody = 16 << 20
 const sandboxAdvancePath = "/v1/sandbox/clock/advance"
 
 // afterCommit, when set (tests only: export_test.go and the crashtest build
-// tag), runs after an idempotent request's transaction committed and
-// before its answer is sent.
-var afterCommit func()
+// tag), holds a func() run after an idempotent request's transaction
+// committed and before its answer is sent.
+var afterCommit atomic.Value
 
 // Outcomes of the request's transaction that roll it back.
 var (
@@ -307,8 +308,8 @@ func (m *idempotency) wrap(next http.Handler) http.Handler {
 			switch {
 			case err == nil:
 				ws.committed()
-				if afterCommit != nil {
-					afterCommit()
+				if f, _ := afterCommit.Load().(func()); f != nil {
+					f()
 				}
 				buf.send(w)
 			case errors.Is(err, errKeyTaken):

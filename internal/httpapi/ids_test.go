@@ -67,9 +67,17 @@ func TestIDRule_ActorIDs(t *testing.T) {
 	for _, id := range []string{"b\u202e", "b\u200b", strings.Repeat("b", 129)} { // (an HTTP client sends no NUL in a header)
 		e.wantProblem(e.post("/v1/orders/o1/urge", map[string]any{}, "X-Actor", "buyer:"+id), http.StatusUnprocessableEntity, "id.invalid", "", "X-Actor")
 	}
-	if r := e.post("/v1/orders/o1/urge", map[string]any{"actor": actor("buyer", strings.Repeat("b", 129))}); r.Status != http.StatusUnprocessableEntity {
-		t.Fatalf("a 129-character actor id: %d %s", r.Status, r.Body)
+	e.wantProblem(e.post("/v1/orders/o1/urge", map[string]any{"actor": actor("buyer", strings.Repeat("b", 129))}), http.StatusUnprocessableEntity, "id.invalid", "", "actor.id")
+	// any id member of a body, at any depth: here the order of a new task
+	for _, id := range []string{"o\u0000", "o\u202e1", "o\ufffd", strings.Repeat("o", 129)} {
+		body := map[string]any{"type": "resend", "order_id": id, "actor": actor("buyer", buyerOf("o1"))}
+		e.wantProblem(e.post("/v1/tasks", body), http.StatusUnprocessableEntity, "id.invalid", "", "order_id")
 	}
+	// invalid UTF-8 in a JSON body is refused, not read as U+FFFD
+	e.wantProblem(e.post("/v1/tasks", "{\"type\":\"resend\",\"order_id\":\"o\xff1\",\"actor\":{\"role\":\"buyer\",\"id\":\"b_o1\"}}"),
+		http.StatusUnprocessableEntity, "id.invalid", "", "order_id")
+	// a well-formed one still opens the task
+	e.ok(e.post("/v1/tasks", map[string]any{"type": "resend", "order_id": "o1", "actor": actor("buyer", buyerOf("o1"))}), http.StatusCreated, nil)
 }
 
 // factBody is a batch of raw facts.

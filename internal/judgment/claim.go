@@ -46,7 +46,9 @@ func (c *Claim) Judged() bool { return c.Status != ClaimOpen }
 
 // Rules that write compensation.
 const (
-	RuleTimePromise = "R-PRM-1" // the time promise broken: automatic compensation
+	RuleTimePromise       = "R-PRM-1"            // the time promise broken: automatic compensation
+	RuleShippingUpheld    = "R-SLA-3"            // an upheld shipping complaint: compensation and points
+	KindShippingComplaint = "shipping_complaint" // the Kind of an R-SLA-3 entry
 )
 
 // CompensationEntry is one line of a shop's compensation ledger (赔付). The
@@ -57,14 +59,16 @@ type CompensationEntry struct {
 	ShopID  string `json:"shop_id"`
 	OrderID string `json:"order_id"`
 	BuyerID string `json:"buyer_id"`
-	// Rule is the rule that compensates (R-PRM-1 … R-PRM-6).
+	// Rule is the rule that compensates (R-PRM-1 … R-PRM-6, R-SLA-3).
 	Rule string `json:"rule"`
-	// Kind is the promise kind (time, quality, …).
+	// Kind is the promise kind (time, quality, …), or shipping_complaint.
 	Kind string `json:"kind"`
 	// ClaimID is the upheld claim that wrote it ("" for the time promise,
 	// which compensates without a claim).
 	ClaimID string `json:"claim_id,omitempty"`
-	TaskID  string `json:"task_id,omitempty"`
+	// ComplaintID is the upheld complaint that wrote it (R-SLA-3).
+	ComplaintID string `json:"complaint_id,omitempty"`
+	TaskID      string `json:"task_id,omitempty"`
 	// AmountFen is what the buyer gets (> 0; negated in a reversal), of which
 	// FromDepositFen is paid from the shop's deposit (保证金) and ByShopFen by
 	// the shop: AmountFen = FromDepositFen + ByShopFen.
@@ -79,11 +83,11 @@ type CompensationEntry struct {
 }
 
 // Reversal returns the entry that reverses e: the same shop, order, rule,
-// kind, claim and task, the amounts negated (what came from the deposit goes
+// kind, claim, complaint and task, the amounts negated (what came from the deposit goes
 // back to it), at the given time.
 func (e CompensationEntry) Reversal(id string, at time.Time, reason, policyVersion string) CompensationEntry {
 	return CompensationEntry{ID: id, ShopID: e.ShopID, OrderID: e.OrderID, BuyerID: e.BuyerID, Rule: e.Rule, Kind: e.Kind,
-		ClaimID: e.ClaimID, TaskID: e.TaskID, AmountFen: -e.AmountFen, FromDepositFen: -e.FromDepositFen,
+		ClaimID: e.ClaimID, ComplaintID: e.ComplaintID, TaskID: e.TaskID, AmountFen: -e.AmountFen, FromDepositFen: -e.FromDepositFen,
 		ByShopFen: -e.ByShopFen, At: at, Reason: reason, ReversalOf: e.ID, PolicyVersion: policyVersion}
 }
 

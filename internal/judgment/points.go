@@ -17,6 +17,8 @@ const (
 const (
 	RuleInvoicePoints = "R-INV-3" // invoice second timeout, upheld complaint
 	RuleForgedPoints  = "R-COL-6" // forged evidence
+	// RuleShippingPoints: an upheld shipping complaint (R-SLA-3).
+	RuleShippingPoints = "R-SLA-3"
 )
 
 // PointsEntry is one line of a shop's violation points ledger (违规扣分).

@@ -16,7 +16,14 @@ import (
 // Integer arithmetic only: with the defaults 1999 fen → 99.95 → 100 fen,
 // 2010 fen → 100.5 → 101 fen (half-up), 60001 fen → 3000.05 → 3000 fen.
 func TimeCompensation(paidFen int64, r policy.PromiseRules) int64 {
-	tp := r.Time
+	return RateCompensation(paidFen, r.Time)
+}
+
+// RateCompensation returns tp.RateBP basis points of paidFen, rounded to the
+// fen by tp.Rounding, then raised to tp.MinFen and capped at tp.MaxFen; 0
+// when nothing was paid. The time promise (R-PRM-1) and an upheld shipping
+// complaint (R-SLA-3) compute their compensation this way.
+func RateCompensation(paidFen int64, tp policy.TimePromiseRules) int64 {
 	if paidFen <= 0 {
 		return 0
 	}

@@ -253,6 +253,34 @@ func (s *ScorecardRules) WindowDays() int { return int(s.Window.D() / (24 * time
 
 // validateJudgment checks the points, promises, liability and gold sections.
 // It runs after the time zone has been loaded into rs.loc (when it loads).
+// PointsKinds are the kinds of violation points (values of
+// complaints.shipping_upheld.points_kind): general (一般违规), serious (严重违规).
+var PointsKinds = []string{"general", "serious"}
+
+// validateRate checks a computed compensation (rate of the amount paid,
+// rounding, floor and cap) at path. zeroOK allows a rate and cap of 0 (no
+// compensation), which the time promise does not.
+func validateRate(path string, tp TimePromiseRules, zeroOK bool, add func(path, format string, args ...any)) {
+	switch {
+	case zeroOK && (tp.RateBP < 0 || tp.RateBP > 10000):
+		add(path+".rate_bp", "must be from 0 to 10000 basis points (500 = 5%%), got %d", tp.RateBP)
+	case !zeroOK && (tp.RateBP <= 0 || tp.RateBP > 10000):
+		add(path+".rate_bp", "must be from 1 to 10000 basis points (500 = 5%%), got %d", tp.RateBP)
+	}
+	if tp.MinFen < 0 {
+		add(path+".min_fen", "must not be negative, got %d", tp.MinFen)
+	}
+	switch {
+	case tp.MaxFen < 0 || (!zeroOK && tp.MaxFen == 0):
+		add(path+".max_fen", "must be more than 0, got %d", tp.MaxFen)
+	case tp.MaxFen < tp.MinFen:
+		add(path+".max_fen", "%d is less than min_fen %d", tp.MaxFen, tp.MinFen)
+	}
+	if !Contains(Roundings, tp.Rounding) {
+		add(path+".rounding", "must be one of %s, got %q", strings.Join(Roundings, ", "), tp.Rounding)
+	}
+}
+
 func validateJudgment(rs *RuleSet, add func(path, format string, args ...any)) {
 	pt := &rs.Points
 	if pt.ForgedEvidenceGeneral <= 0 {
@@ -262,21 +290,16 @@ func validateJudgment(rs *RuleSet, add func(path, format string, args ...any)) {
 		add("points.forged_evidence_serious", "must be more than 0, got %d", pt.ForgedEvidenceSerious)
 	}
 
-	tp := &rs.Promises.Time
-	if tp.RateBP <= 0 || tp.RateBP > 10000 {
-		add("promises.time.rate_bp", "must be from 1 to 10000 basis points (500 = 5%%), got %d", tp.RateBP)
+	up := &rs.Complaints.ShippingUpheld
+	validateRate("complaints.shipping_upheld.compensation", up.Compensation, true, add)
+	if up.Points < 0 {
+		add("complaints.shipping_upheld.points", "must not be negative (0: none), got %d", up.Points)
 	}
-	if tp.MinFen < 0 {
-		add("promises.time.min_fen", "must not be negative, got %d", tp.MinFen)
+	if !Contains(PointsKinds, up.PointsKind) {
+		add("complaints.shipping_upheld.points_kind", "must be one of %s, got %q", strings.Join(PointsKinds, ", "), up.PointsKind)
 	}
-	if tp.MaxFen <= 0 {
-		add("promises.time.max_fen", "must be more than 0, got %d", tp.MaxFen)
-	} else if tp.MaxFen < tp.MinFen {
-		add("promises.time.max_fen", "%d is less than min_fen %d", tp.MaxFen, tp.MinFen)
-	}
-	if !Contains(Roundings, tp.Rounding) {
-		add("promises.time.rounding", "must be one of %s, got %q", strings.Join(Roundings, ", "), tp.Rounding)
-	}
+
+	validateRate("promises.time", rs.Promises.Time, false, add)
 	for _, kind := range PromiseKinds {
 		c, _ := rs.Promises.Claims.For(kind)
 		p := "promises.claims." + kind

@@ -44,7 +44,18 @@ versions:
       notify: {reminder_daily_cap: 10, reminder_on_create: true, card_types: []}
       messages: {agent_message_types: []}
       collaborative: {channels: [card, sms]}
-      complaints: {shipping_standard: A, invoice_standard: B}
+      complaints:
+        shipping_standard: A
+        invoice_standard: B
+        shipping_upheld:
+          compensation:
+            rate_bp: 500
+            min_fen: 100
+            max_fen: 3000
+            rounding: half_up
+          deposit_first: true
+          points: 1
+          points_kind: general
       points: {forged_evidence_general: 12, forged_evidence_serious: 48}
       promises:
         time: {rate_bp: 500, min_fen: 100, max_fen: 3000, rounding: half_up}

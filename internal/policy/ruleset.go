@@ -173,10 +173,30 @@ type CollabRules struct {
 	Channels []string `json:"channels" yaml:"channels"`
 }
 
-// ComplaintRules name the standards complaints are judged by (R-SLA-3 hooks).
+// ComplaintRules name the standards complaints are judged by (R-SLA-3 hooks)
+// and what an upheld shipping complaint brings.
 type ComplaintRules struct {
 	ShippingStandard string `json:"shipping_standard" yaml:"shipping_standard"`
 	InvoiceStandard  string `json:"invoice_standard" yaml:"invoice_standard"`
+	// ShippingUpheld is the compensation to the buyer and the points to the
+	// shop of an upheld shipping complaint (R-SLA-3: "若投诉成立，会产生赔付和
+	// 违规行为扣分"; the seeds name the standards, not the figures).
+	ShippingUpheld UpheldRules `json:"shipping_upheld" yaml:"shipping_upheld"`
+}
+
+// UpheldRules are the consequences of an upheld complaint (R-SLA-3).
+type UpheldRules struct {
+	// Compensation to the buyer: RateBP of the order's amount actually paid,
+	// rounded to the fen, then bounded by MinFen and MaxFen (the shape of the
+	// time promise's, R-PRM-1). RateBP 0 with MinFen 0 pays nothing.
+	Compensation TimePromiseRules `json:"compensation" yaml:"compensation"`
+	// DepositFirst: the shop's deposit (保证金) pays the compensation first, up
+	// to its balance, the shop the rest (as R-PRM-5/6 claims).
+	DepositFirst bool `json:"deposit_first" yaml:"deposit_first"`
+	// Points charged to the shop per upheld complaint (0: none), of PointsKind
+	// (general 一般违规 or serious 严重违规).
+	Points     int    `json:"points" yaml:"points"`
+	PointsKind string `json:"points_kind" yaml:"points_kind"`
 }
 
 // Contains reports whether list holds s.

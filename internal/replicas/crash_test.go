@@ -126,14 +126,17 @@ type crashRun struct {
 	// down holds the windows in which a replica was down ([0]: killed, [1]: serving again).
 	down [][2]time.Time
 
-	retried   atomic.Int64 // requests answered after at least one failed attempt
-	replayed  atomic.Int64 // repeats of answered keys checked against their first answer
-	attempts  atomic.Int64
-	ackFacts  atomic.Int64
-	mismatch  atomic.Int64
-	answersMu sync.Mutex
-	answers   []keyed // every answered Idempotency-Key request
-	tasks     []crashTask
+	retried atomic.Int64 // requests answered after a sent attempt was cut (or answered 503 or in progress)
+	// committedCut counts those whose cut attempt had committed: the retry
+	// got the original answer replayed (a fact: duplicate).
+	committedCut atomic.Int64
+	replayed     atomic.Int64 // repeats of answered keys checked against their first answer
+	attempts     atomic.Int64
+	ackFacts     atomic.Int64
+	mismatch     atomic.Int64
+	answersMu    sync.Mutex
+	answers      []keyed // every answered Idempotency-Key request
+	tasks        []crashTask
 }
 
 // keyed is an answered request with an Idempotency-Key.
@@ -161,12 +164,13 @@ func (cr *crashRun) base(i int) (string, bool) {
 // the others in turn: a cut connection (the replica was killed), 503 and 409
 // idempotency.in_progress are tried again, as a client would. It gives up
 // after a minute.
-func (cr *crashRun) send(t *testing.T, w int, method, path string, body any, headers ...string) resp {
+func (cr *crashRun) send(t *testing.T, w int, method, path string, body any, headers ...string) (r resp, cut bool) {
 	n := len(cr.c.reps)
 	end := time.Now().Add(time.Minute)
+	failed := false // a request was sent and not answered (cut, 503, in progress)
 	for attempt := 0; ; attempt++ {
 		base, up := cr.base((w + attempt) % n)
-		var r resp
+		r = resp{}
 		err := errors.New("replica down")
 		if up {
 			cr.attempts.Add(1)
@@ -174,14 +178,15 @@ func (cr *crashRun) send(t *testing.T, w int, method, path string, body any, hea
 		}
 		if err == nil && r.status != http.StatusServiceUnavailable &&
 			!(r.status == http.StatusConflict && bytes.Contains(r.body, []byte(`"idempotency.in_progress"`))) {
-			if attempt > 0 {
+			if failed {
 				cr.retried.Add(1)
 			}
-			return r
+			return r, failed
 		}
+		failed = failed || up
 		if time.Now().After(end) {
 			t.Errorf("%s %s not answered within a minute: %v %d %s", method, path, err, r.status, r.body)
-			return r
+			return r, failed
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -194,16 +199,20 @@ func (cr *crashRun) client(t *testing.T, w int, rng *rand.Rand, stop *atomic.Boo
 		id := fmt.Sprintf("o%d_%d", w, j)
 		now := time.Now()
 		f := testkit.OrderFact(id, "s1", "b_"+id, now.Add(-2*time.Hour), now.Add(-time.Hour))
-		r := cr.send(t, w, http.MethodPost, "/v1/facts", map[string]any{"facts": []commerce.Fact{f}})
+		r, cut := cr.send(t, w, http.MethodPost, "/v1/facts", map[string]any{"facts": []commerce.Fact{f}})
 		var fr factsResult
-		if r.status != http.StatusOK || json.Unmarshal(r.body, &fr) != nil || fr.Accepted+fr.Duplicate != 1 {
+		if r.status != http.StatusOK || json.Unmarshal(r.body, &fr) != nil || fr.Accepted+fr.Duplicate != 1 || (fr.Duplicate == 1 && !cut) {
 			t.Errorf("fact %s: %d %s", id, r.status, r.body)
 			return
 		}
 		cr.ackFacts.Add(1)
+		if fr.Duplicate == 1 {
+			cr.committedCut.Add(1) // the cut attempt had committed it
+		}
 
 		urge := keyed{path: "/v1/orders/" + id + "/urge", key: "urge-" + id, body: urgeBody(id)}
-		r = cr.send(t, w, http.MethodPost, urge.path, urge.body, "Idempotency-Key", urge.key)
+		r, cut = cr.send(t, w, http.MethodPost, urge.path, urge.body, "Idempotency-Key", urge.key)
+		cr.cutAnswer(t, urge.key, r, cut)
 		var u urgeAnswer
 		if r.status != http.StatusOK || json.Unmarshal(r.body, &u) != nil || u.Outcome != "task_created" || u.Task == nil {
 			t.Errorf("urge %s: %d %s", id, r.status, r.body)
@@ -213,7 +222,8 @@ func (cr *crashRun) client(t *testing.T, w int, rng *rand.Rand, stop *atomic.Boo
 
 		note := keyed{path: "/v1/tasks/" + u.Task.ID + "/actions", key: "note-" + id,
 			body: map[string]any{"action": "agent_note", "actor": map[string]string{"role": "agent", "id": "a1"}, "text": "note " + id}}
-		r = cr.send(t, w, http.MethodPost, note.path, note.body, "Idempotency-Key", note.key)
+		r, cut = cr.send(t, w, http.MethodPost, note.path, note.body, "Idempotency-Key", note.key)
+		cr.cutAnswer(t, note.key, r, cut)
 		if r.status != http.StatusOK {
 			t.Errorf("note on %s: %d %s", u.Task.ID, r.status, r.body)
 			return
@@ -229,9 +239,21 @@ func (cr *crashRun) client(t *testing.T, w int, rng *rand.Rand, stop *atomic.Boo
 	}
 }
 
+// cutAnswer counts the first answers of keyed requests whose earlier attempt
+// was cut after its commit (the answer is replayed); a first answer is
+// replayed only then.
+func (cr *crashRun) cutAnswer(t *testing.T, key string, r resp, cut bool) {
+	if r.header.Get("Idempotent-Replayed") == "true" {
+		if !cut {
+			t.Errorf("%s: first answer replayed, but no attempt of it was cut", key)
+		}
+		cr.committedCut.Add(1)
+	}
+}
+
 // repeat sends an answered request again: it must get its first answer.
 func (cr *crashRun) repeat(t *testing.T, w int, k keyed) {
-	r := cr.send(t, w, http.MethodPost, k.path, k.body, "Idempotency-Key", k.key)
+	r, _ := cr.send(t, w, http.MethodPost, k.path, k.body, "Idempotency-Key", k.key)
 	cr.replayed.Add(1)
 	if r.status != k.status || r.header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(r.body, k.answer) {
 		cr.mismatch.Add(1)
@@ -365,8 +387,8 @@ func TestServe_Kill9AtRandom_NoAcknowledgedWriteLostOrDuplicated(t *testing.T) {
 	}
 	acked := int(cr.ackFacts.Load()) + len(cr.answers)
 	t.Logf("%d kills in %.1f s; %d acknowledged writes (%d facts, %d urges, %d notes): %d lost, %d duplicated; "+
-		"%d requests answered after a cut or refused attempt (%d requests sent in all), %d repeats of answered keys all got their first answer replayed (%d differed); "+
+		"%d requests answered when sent again after a cut (%d of them had committed before the kill and got the original answer replayed; %d requests sent in all), %d repeats of answered keys all got their first answer replayed (%d differed); "+
 		"%d reply deadlines fell while a replica was down, %d deadlines fired exactly once each",
 		kills, worked.Seconds(), acked, cr.ackFacts.Load(), len(cr.tasks), len(cr.tasks), lost, duplicated,
-		cr.retried.Load(), cr.attempts.Load(), cr.replayed.Load(), cr.mismatch.Load(), dueWhileDown, len(cr.tasks))
+		cr.retried.Load(), cr.committedCut.Load(), cr.attempts.Load(), cr.replayed.Load(), cr.mismatch.Load(), dueWhileDown, len(cr.tasks))
 }

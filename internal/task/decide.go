@@ -71,10 +71,10 @@ type Input struct {
 // Decision is what Decide concluded: the task's new projection, the event to
 // append, timers to start and stop, and effects for the engine to carry out.
 type Decision struct {
-	Task    Task
-	Event   Event
-	Start   []Timer  // Subject is the task id ("" on create: the engine fills it)
-	Stop    []string // timer kinds to stop
+	Task  Task
+	Event Event
+	Start []Timer  // Subject is the task id ("" on create: the engine fills it)
+	Stop  []string // timer kinds to stop
 	// Carried are timer kinds that keep running across the state change
 	// (TimerDef.Through, R-INV-4): the engine must stop only Stop's kinds,
 	// not every timer of the task.
