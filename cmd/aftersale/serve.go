@@ -40,6 +40,8 @@ type serveOptions struct {
 	sessionIdle, sessionMax time.Duration
 	loginMaxFailures        int
 	loginFailureWindow      time.Duration
+	hashMemoryMiB           int           // argon2id's memory budget (auth.Gate)
+	hashWait                time.Duration // how long a password check waits for it
 	idemRetention           time.Duration
 	uploadGrace             time.Duration // unattached evidence uploads are removed after it
 	// replicas (docs/replicas.md)
@@ -92,6 +94,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		"failed sign-ins of one login within --login-failure-window before it answers 429 (env AFTERSALE_LOGIN_MAX_FAILURES)")
 	fs.DurationVar(&o.loginFailureWindow, "login-failure-window", dur("AFTERSALE_LOGIN_FAILURE_WINDOW", 15*time.Minute),
 		"the window failed sign-ins are counted in (env AFTERSALE_LOGIN_FAILURE_WINDOW)")
+	hashMem, _ := strconv.Atoi(env("AFTERSALE_HASH_MEMORY_MIB", strconv.Itoa(auth.DefaultHashMemory>>20)))
+	fs.IntVar(&o.hashMemoryMiB, "hash-memory-mib", hashMem,
+		"MiB password hashing (argon2id, 19 MiB a check) may hold at once, over all requests; checks past it wait --hash-wait, then 429 (env AFTERSALE_HASH_MEMORY_MIB)")
+	fs.DurationVar(&o.hashWait, "hash-wait", dur("AFTERSALE_HASH_WAIT", auth.DefaultHashWait),
+		"how long a password check waits for room before 429 auth.busy (env AFTERSALE_HASH_WAIT)")
 	fs.DurationVar(&o.idemRetention, "idempotency-retention", dur("AFTERSALE_IDEMPOTENCY_RETENTION", 24*time.Hour),
 		"how long an Idempotency-Key is remembered at least; older keys are purged hourly (env AFTERSALE_IDEMPOTENCY_RETENTION)")
 	fs.DurationVar(&o.uploadGrace, "upload-grace", dur("AFTERSALE_UPLOAD_GRACE", httpapi.DefaultUploadGrace),
@@ -141,6 +148,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if o.sessionIdle <= 0 || o.sessionMax < o.sessionIdle || o.loginMaxFailures < 1 || o.loginFailureWindow <= 0 {
 		err := fmt.Errorf("sessions: want 0 < --session-idle (%s) <= --session-max (%s), --login-max-failures >= 1 (%d), --login-failure-window > 0 (%s)",
 			o.sessionIdle, o.sessionMax, o.loginMaxFailures, o.loginFailureWindow)
+		fmt.Fprintln(stderr, err)
+		return o, err
+	}
+	if o.hashMemoryMiB < 1 || o.hashWait <= 0 {
+		err := fmt.Errorf("password hashing: want --hash-memory-mib >= 1 (%d), --hash-wait > 0 (%s)", o.hashMemoryMiB, o.hashWait)
 		fmt.Fprintln(stderr, err)
 		return o, err
 	}
@@ -220,7 +232,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	err = httpapi.Run(ctx, httpapi.RunConfig{Addr: o.addr, DB: o.db, Sandbox: o.sandbox, Keys: keys, Logger: log,
 		Policy: reg, WebhookLease: o.webhookLease, NoTimers: !o.timers, MetricsAddr: o.metricsAddr, ShutdownTimeout: o.shutdownTimeout,
 		Sessions: httpapi.SessionConfig{Lifetimes: auth.Lifetimes{Idle: o.sessionIdle, Absolute: o.sessionMax},
-			MaxFailures: o.loginMaxFailures, FailureWindow: o.loginFailureWindow},
+			MaxFailures: o.loginMaxFailures, FailureWindow: o.loginFailureWindow,
+			HashMemory: int64(o.hashMemoryMiB) << 20, HashWait: o.hashWait},
 		IdempotencyRetention: o.idemRetention,
 		UploadGrace:          o.uploadGrace,
 		ReadHeaderTimeout:    o.net.readHeaderTimeout, BodyTimeout: o.net.bodyTimeout, WriteTimeout: o.net.writeTimeout, IdleTimeout: o.net.idleTimeout,

@@ -72,23 +72,27 @@ func TestUsageListsServe(t *testing.T) {
 	}
 }
 
-// Session lifetimes and sign-in throttling come from flags over the
-// AFTERSALE_SESSION_* and AFTERSALE_LOGIN_* environment; bad values are refused.
+// Session lifetimes, sign-in throttling and the password hashing budget
+// come from flags over the AFTERSALE_SESSION_*, AFTERSALE_LOGIN_* and
+// AFTERSALE_HASH_* environment; bad values are refused.
 func TestServeSessionFlags(t *testing.T) {
 	o, err := parseServe(nil, func(string) string { return "" }, io.Discard)
-	if err != nil || o.sessionIdle != 30*time.Minute || o.sessionMax != 12*time.Hour || o.loginMaxFailures != 5 || o.loginFailureWindow != 15*time.Minute {
+	if err != nil || o.sessionIdle != 30*time.Minute || o.sessionMax != 12*time.Hour || o.loginMaxFailures != 5 || o.loginFailureWindow != 15*time.Minute ||
+		o.hashMemoryMiB != 64 || o.hashWait != time.Second {
 		t.Fatalf("defaults %+v %v", o, err)
 	}
-	env := map[string]string{"AFTERSALE_SESSION_IDLE": "10m", "AFTERSALE_SESSION_MAX": "2h", "AFTERSALE_LOGIN_MAX_FAILURES": "3", "AFTERSALE_LOGIN_FAILURE_WINDOW": "1h"}
+	env := map[string]string{"AFTERSALE_SESSION_IDLE": "10m", "AFTERSALE_SESSION_MAX": "2h", "AFTERSALE_LOGIN_MAX_FAILURES": "3", "AFTERSALE_LOGIN_FAILURE_WINDOW": "1h",
+		"AFTERSALE_HASH_MEMORY_MIB": "200", "AFTERSALE_HASH_WAIT": "2s"}
 	o, err = parseServe(nil, func(k string) string { return env[k] }, io.Discard)
-	if err != nil || o.sessionIdle != 10*time.Minute || o.sessionMax != 2*time.Hour || o.loginMaxFailures != 3 || o.loginFailureWindow != time.Hour {
+	if err != nil || o.sessionIdle != 10*time.Minute || o.sessionMax != 2*time.Hour || o.loginMaxFailures != 3 || o.loginFailureWindow != time.Hour ||
+		o.hashMemoryMiB != 200 || o.hashWait != 2*time.Second {
 		t.Fatalf("env %+v %v", o, err)
 	}
 	o, err = parseServe([]string{"--session-idle", "5m", "--session-max", "1h"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil || o.sessionIdle != 5*time.Minute || o.sessionMax != time.Hour {
 		t.Fatalf("flags %+v %v", o, err)
 	}
-	for _, c := range [][]string{{"--session-idle", "2h", "--session-max", "1h"}, {"--session-idle", "0s"}, {"--login-max-failures", "0"}} {
+	for _, c := range [][]string{{"--session-idle", "2h", "--session-max", "1h"}, {"--session-idle", "0s"}, {"--login-max-failures", "0"}, {"--hash-memory-mib", "0"}, {"--hash-wait", "0s"}} {
 		if _, err := parseServe(c, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("%v accepted", c)
 		}
@@ -99,7 +103,7 @@ func TestServeSessionFlags(t *testing.T) {
 	}
 	var help bytes.Buffer
 	parseServe([]string{"-h"}, func(string) string { return "" }, &help)
-	for _, s := range []string{"AFTERSALE_SESSION_IDLE", "AFTERSALE_SESSION_MAX", "AFTERSALE_LOGIN_MAX_FAILURES", "AFTERSALE_LOGIN_FAILURE_WINDOW", "POST /v1/sessions"} {
+	for _, s := range []string{"AFTERSALE_SESSION_IDLE", "AFTERSALE_SESSION_MAX", "AFTERSALE_LOGIN_MAX_FAILURES", "AFTERSALE_LOGIN_FAILURE_WINDOW", "AFTERSALE_HASH_MEMORY_MIB", "AFTERSALE_HASH_WAIT", "POST /v1/sessions"} {
 		if !strings.Contains(help.String(), s) {
 			t.Errorf("help does not mention %s", s)
 		}

@@ -130,8 +130,10 @@ func contains(xs []string, x string) bool {
 }
 
 // An unknown login and a wrong password answer exactly alike; after 5
-// failures of one login within the window, that login answers 429 with
-// Retry-After (even with the right password) until the window ends.
+// failures from one client address within the window, that address answers
+// 429 with Retry-After (even with the right password, for any login) until
+// the window ends. A success does not clear the address's count. (Other
+// addresses are not slowed: TestSignIn_ThrottlesTheAddressNotTheAccount.)
 func TestLogin_SameAnswerAndThrottle(t *testing.T) {
 	start := bj(t, "2023-08-01T10:00:00") // 02:00 UTC: a 15-minute window starts here
 	e := newAPI(t, start, false)
@@ -144,9 +146,9 @@ func TestLogin_SameAnswerAndThrottle(t *testing.T) {
 		t.Fatalf("answers differ:\n%s\n%s", unknown.Body, wrong.Body)
 	}
 	e.wantProblem(e.login("x", testPassword), http.StatusUnauthorized, "auth.login_failed", "", "") // not even a valid login name
-	// a success resets the count
+	// a success does not reset the address's count: two failures so far
 	e.session("agent.one")
-	for i := range 5 {
+	for i := range 3 {
 		e.wantProblem(e.login("agent.one", fmt.Sprint("wrong ", i)), http.StatusUnauthorized, "auth.login_failed", "", "")
 	}
 	e.clock.Set(start.Add(10 * time.Minute))
@@ -155,12 +157,9 @@ func TestLogin_SameAnswerAndThrottle(t *testing.T) {
 	if ra := r.Header.Get("Retry-After"); ra != "300" {
 		t.Fatalf("Retry-After %q, want 300", ra)
 	}
-	// other logins are not affected; an unknown login is throttled the same way
+	// the address is throttled for every login, known or not
 	e.person("agent.two", auth.RoleAgent, "a2")
-	e.session("agent.two")
-	for range 5 {
-		e.login("ghost.user", "x")
-	}
+	e.wantProblem(e.login("agent.two", testPassword), http.StatusTooManyRequests, "auth.throttled", "", "login")
 	e.wantProblem(e.login("ghost.user", "x"), http.StatusTooManyRequests, "auth.throttled", "", "login")
 	e.clock.Set(start.Add(15 * time.Minute)) // the next window
 	e.session("agent.one")
@@ -405,7 +404,7 @@ func mustJSON(t *testing.T, v any) string {
 
 // Passwords: a person changes their own by proving the current one (the
 // session of the request stays, their others end; a wrong current password
-// counts as a failed sign-in, so the sixth try is throttled); an operator
+// counts as a failed sign-in from the address, so the sixth is throttled); an operator
 // resets anyone's (the person's sessions all end). Bad input names its
 // field and changes nothing; an API key has no password to change.
 func TestPasswords_ChangeAndReset(t *testing.T) {
@@ -420,7 +419,7 @@ func TestPasswords_ChangeAndReset(t *testing.T) {
 	e.wantProblem(change(s1.Token, testPassword, testPassword), http.StatusUnprocessableEntity, "password.unchanged", "", "new_password")
 	e.wantProblem(change(s1.Token, testPassword, "short"), http.StatusUnprocessableEntity, "password.length", "", "new_password")
 	e.wantProblem(change(operatorKey, testPassword, next), http.StatusUnprocessableEntity, "session.none", "", "Authorization")
-	e.session("agent.one") // nothing changed (and a sign-in resets the failure count)
+	e.session("agent.one") // nothing changed
 
 	var changed httpapi.PersonBody
 	e.ok(change(s1.Token, testPassword, next), http.StatusOK, &changed)
@@ -436,8 +435,10 @@ func TestPasswords_ChangeAndReset(t *testing.T) {
 	e.wantProblem(e.login("agent.one", testPassword), http.StatusUnauthorized, "auth.login_failed", "", "")
 	e.ok(e.login("agent.one", next), http.StatusCreated, nil)
 
-	// five wrong current passwords, then throttled even with the right one
-	for i := range 5 {
+	// three more wrong current passwords (with the wrong one and the old
+	// password's sign-in above, five failures from this address), then
+	// throttled even with the right one
+	for i := range 3 {
 		e.wantProblem(change(s1.Token, fmt.Sprint("wrong ", i), "whatever it is now"), http.StatusUnprocessableEntity, "password.current_wrong", "", "current_password")
 	}
 	e.wantProblem(change(s1.Token, next, "whatever it is now"), http.StatusTooManyRequests, "auth.throttled", "", "current_password")

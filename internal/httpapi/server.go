@@ -86,7 +86,7 @@ func New(cfg Config) *Server {
 	if ver == "" {
 		ver = "1.0.0"
 	}
-	s := &Server{eng: cfg.Engine, sandbox: cfg.Sandbox, log: log, live: cfg.Live, sess: &sessions{cfg: cfg.Sessions.withDefaults()}}
+	s := &Server{eng: cfg.Engine, sandbox: cfg.Sandbox, log: log, live: cfg.Live, sess: newSessions(cfg.Sessions)}
 	s.st, _ = cfg.Engine.Store().(*Store)
 	s.metrics = cfg.Metrics
 	s.streamWrite = cfg.WriteTimeout

@@ -1,0 +1,317 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"aftersale/internal/auth"
+	"aftersale/internal/httpapi"
+)
+
+// fromAddr returns an HTTP client whose connections come from the loopback
+// address ip (127.0.0.2, 127.0.0.3 …: on Linux all of 127/8 is this host),
+// so the server sees distinct client addresses over real TCP.
+func fromAddr(t testing.TB, ip string) *http.Client {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	tr := &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 64}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+// loginFrom signs in from client c (an address of fromAddr).
+func (e *apiEnv) loginFrom(c *http.Client, login, password string) resp {
+	e.t.Helper()
+	r, err := signIn(c, e.srv.URL, login, password)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+// signIn posts a sign-in and reads the whole answer.
+func signIn(c *http.Client, base, login, password string) (resp, error) {
+	body, _ := json.Marshal(map[string]string{"login": login, "password": password})
+	req, err := http.NewRequest(http.MethodPost, base+"/v1/sessions", bytes.NewReader(body))
+	if err != nil {
+		return resp{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := c.Do(req)
+	if err != nil {
+		return resp{}, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return resp{Status: res.StatusCode, Header: res.Header, Body: b}, err
+}
+
+// Wrong passwords slow the address that sends them, not the account: after
+// --login-max-failures failures from A within the window, A answers 429
+// auth.throttled with Retry-After until the window ends (even with the
+// right password, and for any login), while B signs in as the same login.
+// A success does not clear A's count (a known password would otherwise
+// buy more guesses); the next window does.
+func TestSignIn_ThrottlesTheAddressNotTheAccount(t *testing.T) {
+	start := bj(t, "2023-08-01T10:00:00") // 02:00 UTC: a 15-minute window starts here
+	e := newAPI(t, start, false)
+	e.person("operator", auth.RoleOperator, "")
+	e.person("agent.one", auth.RoleAgent, "a1")
+	a, b := fromAddr(t, "127.0.0.2"), fromAddr(t, "127.0.0.3")
+
+	e.ok(e.loginFrom(a, "agent.one", testPassword), http.StatusCreated, nil)
+	for i := range 5 {
+		e.wantProblem(e.loginFrom(a, "operator", fmt.Sprint("guess ", i)), http.StatusUnauthorized, "auth.login_failed", "", "")
+	}
+	e.clock.Set(start.Add(10 * time.Minute))
+	r := e.loginFrom(a, "operator", testPassword)
+	e.wantProblem(r, http.StatusTooManyRequests, "auth.throttled", "", "login")
+	if ra := r.Header.Get("Retry-After"); ra != "300" {
+		t.Fatalf("Retry-After %q, want 300 (the window's end)", ra)
+	}
+	e.wantProblem(e.loginFrom(a, "agent.one", testPassword), http.StatusTooManyRequests, "auth.throttled", "", "login")
+	e.wantProblem(e.loginFrom(a, "nobody.here", "x"), http.StatusTooManyRequests, "auth.throttled", "", "login")
+
+	// B: the same login, at once, with no wait
+	var s httpapi.SessionBody
+	e.ok(e.loginFrom(b, "operator", testPassword), http.StatusCreated, &s)
+	if s.Person.Login != "operator" {
+		t.Fatalf("signed in as %+v", s.Person)
+	}
+	// B's own mistakes count for B alone
+	e.wantProblem(e.loginFrom(b, "operator", "typo"), http.StatusUnauthorized, "auth.login_failed", "", "")
+	e.ok(e.loginFrom(b, "operator", testPassword), http.StatusCreated, nil)
+
+	e.clock.Set(start.Add(15 * time.Minute)) // the next window: A is forgiven
+	e.ok(e.loginFrom(a, "operator", testPassword), http.StatusCreated, nil)
+}
+
+// A wrong current password at PUT /v1/me/password counts against the
+// address it came from: after five, that address is throttled there and at
+// sign-in, while the person signs in from another address.
+func TestChangePassword_ThrottlesTheAddress(t *testing.T) {
+	e := newAPI(t, bj(t, "2023-08-01T10:00:00"), false)
+	e.person("agent.one", auth.RoleAgent, "a1")
+	a, b := fromAddr(t, "127.0.0.4"), fromAddr(t, "127.0.0.5")
+	var s httpapi.SessionBody
+	e.ok(e.loginFrom(a, "agent.one", testPassword), http.StatusCreated, &s)
+	change := func(current string) resp {
+		body, _ := json.Marshal(map[string]string{"current_password": current, "new_password": "a brand new pass phrase"})
+		req, _ := http.NewRequest(http.MethodPut, e.srv.URL+"/v1/me/password", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+		res, err := a.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		rb, _ := io.ReadAll(res.Body)
+		return resp{Status: res.StatusCode, Header: res.Header, Body: rb}
+	}
+	for i := range 5 {
+		e.wantProblem(change(fmt.Sprint("wrong ", i)), http.StatusUnprocessableEntity, "password.current_wrong", "", "current_password")
+	}
+	r := change(testPassword)
+	e.wantProblem(r, http.StatusTooManyRequests, "auth.throttled", "", "current_password")
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	e.wantProblem(e.loginFrom(a, "agent.one", testPassword), http.StatusTooManyRequests, "auth.throttled", "", "login")
+	e.ok(e.loginFrom(b, "agent.one", testPassword), http.StatusCreated, nil) // the password did not change
+}
+
+// Every password check runs argon2id, for an unknown login as for a known
+// one (the same cost, so the time tells nothing): the hook counts one hash
+// per sign-in either way.
+func TestSignIn_UnknownLoginCostsAHash(t *testing.T) {
+	var hashes atomic.Int64
+	e := newAPIWith(t, bj(t, "2023-08-01T10:00:00"), false, nil, func(c *httpapi.Config) {
+		c.Sessions.OnHash = func() { hashes.Add(1) }
+	})
+	e.person("agent.one", auth.RoleAgent, "a1")
+	for _, c := range []struct {
+		login, password string
+		status          int
+	}{
+		{"nobody.here", "not the password", http.StatusUnauthorized},
+		{"agent.one", "not the password", http.StatusUnauthorized},
+		{"agent.one", testPassword, http.StatusCreated},
+		{"ghost.user", testPassword, http.StatusUnauthorized},
+	} {
+		before := hashes.Load()
+		if r := e.login(c.login, c.password); r.Status != c.status {
+			t.Fatalf("%s: status %d, want %d: %s", c.login, r.Status, c.status, r.Body)
+		}
+		if n := hashes.Load() - before; n != 1 {
+			t.Fatalf("sign-in as %s (%d) ran argon2id %d times, want 1", c.login, c.status, n)
+		}
+	}
+}
+
+// rssChild marks the subprocess of TestSignIn_MemoryBoundedUnderLoad.
+const rssChild = "AFTERSALE_TEST_SIGNIN_RSS_CHILD"
+
+// rssLimit is the peak resident size the sign-in storm may reach.
+const rssLimit = 300 << 20
+
+// 500 parallel bad sign-ins (unknown logins and a known login with wrong
+// passwords, from 50 addresses, at the real argon2id cost of 19 MiB) keep
+// the server's peak RSS under 300 MB; every answer is 401 or 429 (with
+// Retry-After), never 5xx; and a correct sign-in from another address,
+// sent while the storm runs, succeeds. The server runs in a subprocess (this
+// test, re-executed) so the peak (VmHWM) is the storm's alone.
+func TestSignIn_MemoryBoundedUnderLoad(t *testing.T) {
+	if os.Getenv(rssChild) == "1" {
+		signInStorm(t)
+		return
+	}
+	if testing.Short() {
+		t.Skip("-short: the storm takes a few seconds")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSignIn_MemoryBoundedUnderLoad$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), rssChild+"=1", "AFTERSALE_TEST_STORE=sqlite")
+	out, err := cmd.CombinedOutput()
+	var peak int64 = -1
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "PEAK_RSS_BYTES="); ok {
+			peak, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	if err != nil || peak < 0 {
+		t.Fatalf("the storm failed (%v):\n%s", err, out)
+	}
+	t.Logf("500 parallel bad sign-ins: server peak RSS (VmHWM) %.1f MiB (limit %d MiB)", float64(peak)/(1<<20), rssLimit>>20)
+	if peak >= rssLimit {
+		t.Fatalf("peak RSS %d bytes, want < %d", peak, rssLimit)
+	}
+}
+
+// signInStorm is the subprocess of TestSignIn_MemoryBoundedUnderLoad. It
+// prints PEAK_RSS_BYTES=n; a watcher stops it early (and fails it) if the
+// resident size passes the limit, so a regression cannot take the machine.
+func signInStorm(t *testing.T) {
+	e := newAPIWith(t, bj(t, "2023-08-01T10:00:00"), false, nil, func(c *httpapi.Config) {
+		c.Sessions.Hash = auth.DefaultParams // the real cost
+	})
+	e.person("operator", auth.RoleOperator, "")
+	base := e.srv.URL
+	t.Logf("before the storm: RSS %.1f MiB, peak %.1f MiB", float64(procStatus(t, "VmRSS"))/(1<<20), float64(procStatus(t, "VmHWM"))/(1<<20))
+
+	stop := make(chan struct{})
+	var watch sync.WaitGroup
+	watch.Add(1)
+	go func() {
+		defer watch.Done()
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if rss := procStatus(t, "VmRSS"); rss >= rssLimit {
+					fmt.Printf("PEAK_RSS_BYTES=%d\n", procStatus(t, "VmHWM"))
+					fmt.Printf("RSS passed %d MiB mid-storm; stopped\n", rssLimit>>20)
+					os.Exit(1)
+				}
+			}
+		}
+	}()
+
+	const n, addrs = 500, 50
+	clients := make([]*http.Client, addrs)
+	for i := range clients {
+		clients[i] = fromAddr(t, fmt.Sprintf("127.0.1.%d", i+1))
+	}
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var bad []string
+	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			login := fmt.Sprintf("ghost.%d", i)
+			if i%2 == 0 {
+				login = "operator"
+			}
+			<-gate
+			r, err := signIn(clients[i%addrs], base, login, fmt.Sprint("guess ", i))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				bad = append(bad, err.Error())
+			case r.Status == http.StatusTooManyRequests && r.Header.Get("Retry-After") == "":
+				bad = append(bad, "429 without Retry-After: "+string(r.Body))
+			case r.Status != http.StatusUnauthorized && r.Status != http.StatusTooManyRequests:
+				bad = append(bad, fmt.Sprintf("%d: %s", r.Status, r.Body))
+			}
+			statuses[r.Status]++
+		}()
+	}
+	close(gate)
+	// the operator, from an address of their own, while the storm runs
+	good := fromAddr(t, "127.0.2.1")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var ok resp
+	tries := 0
+	for ctx.Err() == nil {
+		tries++
+		r, err := signIn(good, base, "operator", testPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok = r
+		if r.Status != http.StatusTooManyRequests {
+			break
+		}
+		secs, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+		time.Sleep(time.Duration(secs) * time.Second) // a client honouring Retry-After
+	}
+	wg.Wait()
+	close(stop)
+	watch.Wait()
+	peak := procStatus(t, "VmHWM")
+	fmt.Printf("PEAK_RSS_BYTES=%d\n", peak)
+	t.Logf("answers to the storm by status: %v; the operator's sign-in: %d after %d tries", statuses, ok.Status, tries)
+	if len(bad) > 0 {
+		t.Fatalf("%d bad answers, e.g. %s", len(bad), bad[0])
+	}
+	if ok.Status != http.StatusCreated {
+		t.Fatalf("the operator's sign-in from another address: %d %s", ok.Status, ok.Body)
+	}
+}
+
+// procStatus reads a size field (kB) of /proc/self/status, in bytes.
+func procStatus(t testing.TB, field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skipf("no /proc/self/status: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatalf("no %s in /proc/self/status", field)
+	return 0
+}
