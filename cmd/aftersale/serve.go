@@ -91,7 +91,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		"a session ends this long after sign-in, however busy (env AFTERSALE_SESSION_MAX)")
 	maxFail, _ := strconv.Atoi(env("AFTERSALE_LOGIN_MAX_FAILURES", "5"))
 	fs.IntVar(&o.loginMaxFailures, "login-max-failures", maxFail,
-		"failed sign-ins of one login within --login-failure-window before it answers 429 (env AFTERSALE_LOGIN_MAX_FAILURES)")
+		"failed sign-ins (and wrong current passwords) from one client address within --login-failure-window before that address answers 429; other addresses still sign in (env AFTERSALE_LOGIN_MAX_FAILURES)")
 	fs.DurationVar(&o.loginFailureWindow, "login-failure-window", dur("AFTERSALE_LOGIN_FAILURE_WINDOW", 15*time.Minute),
 		"the window failed sign-ins are counted in (env AFTERSALE_LOGIN_FAILURE_WINDOW)")
 	hashMem, _ := strconv.Atoi(env("AFTERSALE_HASH_MEMORY_MIB", strconv.Itoa(auth.DefaultHashMemory>>20)))
