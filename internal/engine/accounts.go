@@ -117,16 +117,16 @@ func checkPermissions(field string, perms []string) error {
 // a login for it (p, hashed), in one transaction, and records it on the
 // shop's account stream. Only the shop's main account may (R-ACC-1).
 func (e *Engine) CreateSubAccount(ctx context.Context, actor task.Actor, shopID, accountID string, perms []string, p *auth.Person) (*commerce.Account, error) {
-	if accountID == "" {
-		return nil, apperr.Invalid("account_id", "", "name the sub-account")
-	}
-	if err := checkPermissions("permissions", perms); err != nil {
-		return nil, err
-	}
 	acc := &commerce.Account{ID: accountID, ShopID: shopID, Role: commerce.RoleSub, Permissions: slices.Clone(perms), SubscribesReminders: true}
 	err := e.update(ctx, func(x *txn) error {
 		_, version, err := x.mainOf(ctx, actor, shopID)
 		if err != nil {
+			return err
+		}
+		if accountID == "" {
+			return apperr.Invalid("account_id", "", "name the sub-account")
+		}
+		if err := checkPermissions("permissions", perms); err != nil {
 			return err
 		}
 		if _, err := x.tx.Account(ctx, accountID); err == nil {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"aftersale/internal/apperr"
+	"aftersale/internal/auth"
 	"aftersale/internal/commerce"
 	"aftersale/internal/engine"
 	"aftersale/internal/task"
@@ -82,6 +83,10 @@ func TestTenantCheckedBeforeConflictsAndValidation(t *testing.T) {
 		}, "not_your_shop"},
 		{"subscribe with an unknown topic", func() error {
 			_, err := env.Engine.Subscribe(env.Ctx, otherShop, "tb_main", "no_such_topic", true)
+			return err
+		}, "not_your_shop"},
+		{"make a sub-account with an unknown permission", func() error {
+			_, err := env.Engine.CreateSubAccount(env.Ctx, otherShop, "tb", "tb_new", []string{"no_such_permission"}, &auth.Person{Login: "tb.new"})
 			return err
 		}, "not_your_shop"},
 		{"grant an unknown permission", func() error {
