@@ -120,6 +120,7 @@ var messages = map[string][2]string{
 	"act.provide_evidence": {"提交凭证", "Evidence provided"}, "act.request_evidence": {"要求二次举证", "Second round of evidence asked"},
 	"act.mark_evidence": {"凭证认定", "Evidence marked"}, "act.open_remedy": {"平台直接开启售后", "Platform opened the remedy"},
 	"act.complaint_finished": {"投诉完结", "Complaint finished"}, "act.remind": {"提醒", "Reminder"},
+	"act.buyer_complaint":       {"买家投诉（计入本任务）", "Buyer's complaint (on this task)"},
 	"act.issue_timeout":         {"开票超时（24 小时）", "Invoice not issued in 24 hours"},
 	"act.complaint_compensated": {"投诉成立，赔付买家", "Complaint upheld: buyer compensated"},
 	"act.compensation_reversed": {"赔付已冲销", "Compensation reversed"},

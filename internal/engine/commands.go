@@ -165,7 +165,9 @@ func (e *Engine) Act(ctx context.Context, cmd task.Command) (*task.Task, error) 
 
 // FileComplaint records a buyer's complaint about an order. It matters to
 // R-URG-2 (4): while that exclusion is in force, only orders with a complaint
-// get an urge task. Judging complaints is the judgment package's work.
+// get an urge task. Filed while the order's task of its kind is open, it
+// belongs to that task (R-ST-3, complaintToTask). Judging complaints is the
+// judgment package's work.
 func (e *Engine) FileComplaint(ctx context.Context, buyer task.Actor, orderID, kind string) (*judgment.Complaint, error) {
 	var c *judgment.Complaint
 	err := e.update(ctx, func(x *txn) error {
@@ -182,6 +184,9 @@ func (e *Engine) FileComplaint(ctx context.Context, buyer task.Actor, orderID, k
 			c.Standard = r.Complaints.ShippingStandard
 		} else {
 			c.Standard = r.Complaints.InvoiceStandard
+		}
+		if err := x.complaintToTask(ctx, c, o, buyer); err != nil { // R-ST-3
+			return err
 		}
 		if err := x.tx.PutComplaint(ctx, c); err != nil {
 			return err

@@ -239,6 +239,28 @@ func (x *txn) reverseCompensation(ctx context.Context, c *judgment.Complaint, re
 	return nil
 }
 
+// complaintToTask gives a complaint the buyer files to the order's open
+// task of its kind — urge_shipment for a shipping complaint, urge_invoice
+// for an invoice one — if there is one (R-ST-3): the complaint names the
+// task, and the task counts it open and records it on its history, so that
+// an urge_shipment task does not complete while it is open. A complaint
+// filed when no such task is open (before one is created, or after it
+// completed) belongs to none. Call it before the complaint is stored.
+func (x *txn) complaintToTask(ctx context.Context, c *judgment.Complaint, o *commerce.Order, buyer task.Actor) error {
+	typ := task.UrgeShipment
+	if c.Kind == judgment.ComplaintInvoice {
+		typ = task.UrgeInvoice
+	}
+	t, err := x.tx.OpenTask(ctx, o.ID, typ)
+	if err != nil || t == nil {
+		return err
+	}
+	c.TaskID = t.ID
+	_, err = x.act(ctx, t, o, task.Command{Action: task.ActBuyerComplaint, Actor: buyer, TaskID: t.ID,
+		Details: map[string]string{"complaint_id": c.ID, "kind": c.Kind}, Reason: "the buyer's complaint " + c.ID})
+	return err
+}
+
 // complaintFinishedTask tells the complaint's task, if it is still open,
 // that the complaint is finished (R-ST-3).
 func (x *txn) complaintFinishedTask(ctx context.Context, c *judgment.Complaint) error {

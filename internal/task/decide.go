@@ -423,6 +423,10 @@ func apply(in *Input, lc *Lifecycle, tr *Transition) Decision {
 	}
 	var data any
 	switch c.Action {
+	case ActBuyerComplaint:
+		t.OpenComplaints++
+		t.ComplaintIDs = append(slices.Clone(t.ComplaintIDs), c.Details["complaint_id"])
+		data = c.Details
 	case ActReply, ActProposePlan, ActRefuse, ActPerform, ActCollabAgreed, ActCollabNotAgreed, ActCollabUnreachable:
 		r := Reply{Kind: string(c.Action), At: in.Now, By: c.Actor}
 		if c.Reply != nil {

@@ -42,6 +42,10 @@ const (
 	ActInvoiceIssued     Action = "invoice_issued"
 	ActSigned            Action = "signed"
 	ActComplaintFinished Action = "complaint_finished"
+	// ActBuyerComplaint: the buyer filed a complaint of the task's kind on
+	// its order while the task is open; it belongs to the task (R-ST-3).
+	// Details["complaint_id"] names it.
+	ActBuyerComplaint Action = "buyer_complaint"
 
 	// Timers (system).
 	ActReplyTimeout   Action = "reply_timeout"
@@ -263,6 +267,8 @@ var Lifecycles = []*Lifecycle{
 			{On: ActRefunded, From: openStates, By: system, Guard: GuardOpenComplaint, Effects: []Effect{EffPendComplete}, Outcome: "refunded", Rule: "R-ST-3"},
 			{On: ActComplaintFinished, From: openStates, To: Completed, By: system, Guard: GuardCompletionPend, Rule: "R-ST-3"},
 			{On: ActComplaintFinished, From: openStates, By: system, Rule: "R-ST-3"},
+			// R-ST-3: the buyer's own shipping complaint, filed while the task is open, is the task's.
+			{On: ActBuyerComplaint, From: openStates, By: buyer, Rule: "R-ST-3"},
 		}),
 	},
 	{
@@ -295,6 +301,9 @@ var Lifecycles = []*Lifecycle{
 			{On: ActInvoiceIssued, From: openStates, To: Completed, By: system, Outcome: "invoice_issued", Rule: "R-INV-5"},
 			// The invoice complaint filed at the timeout can be finished; the task keeps its state.
 			{On: ActComplaintFinished, From: openStates, By: system, Rule: "R-INV-4"},
+			// R-ST-3: the buyer's own invoice complaint, filed while the task is open,
+			// is the task's (issuing still completes it, R-INV-5).
+			{On: ActBuyerComplaint, From: openStates, By: buyer, Rule: "R-ST-3"},
 		}),
 	},
 	{

@@ -109,7 +109,8 @@ type Task struct {
 	// CompletionPending: the task's own work is done but a complaint raised
 	// for it is still open; it completes when the complaint is finished (R-ST-3).
 	CompletionPending string `json:"completion_pending,omitempty"`
-	// ComplaintIDs are complaints the platform filed for this task (R-SLA-3, R-INV-4).
+	// ComplaintIDs are the task's complaints: those the platform filed for it
+	// (R-SLA-3, R-INV-4) and the buyer's filed while it was open (R-ST-3).
 	ComplaintIDs []string `json:"complaint_ids,omitempty"`
 	// OpenComplaints counts those not yet finished.
 	OpenComplaints int `json:"open_complaints,omitempty"`
