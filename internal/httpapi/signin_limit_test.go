@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strconv"
@@ -314,4 +315,39 @@ func procStatus(t testing.TB, field string) int64 {
 	}
 	t.Fatalf("no %s in /proc/self/status", field)
 	return 0
+}
+
+// Behind a trusted proxy the client address is the X-Forwarded-For one
+// (httpapi.ClientAddr): the proxy's clients are throttled apart, though
+// they all arrive from the proxy's address; from an untrusted peer the
+// header is ignored, so a client cannot shed its count by sending one.
+func TestSignIn_ThrottlesTheForwardedAddressBehindATrustedProxy(t *testing.T) {
+	e := newAPIWith(t, bj(t, "2023-08-01T10:00:00"), false, nil, func(c *httpapi.Config) {
+		c.Proxy.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.6/32")}
+	})
+	e.person("operator", auth.RoleOperator, "")
+	proxy, other := fromAddr(t, "127.0.0.6"), fromAddr(t, "127.0.0.7")
+	via := func(c *http.Client, forwarded, password string) resp {
+		body, _ := json.Marshal(map[string]string{"login": "operator", "password": password})
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/sessions", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", forwarded)
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return resp{Status: res.StatusCode, Header: res.Header, Body: b}
+	}
+	for i := range 5 {
+		e.wantProblem(via(proxy, "203.0.113.9", fmt.Sprint("guess ", i)), http.StatusUnauthorized, "auth.login_failed", "", "")
+	}
+	e.wantProblem(via(proxy, "203.0.113.9", testPassword), http.StatusTooManyRequests, "auth.throttled", "", "login")
+	e.ok(via(proxy, "198.51.100.4", testPassword), http.StatusCreated, nil) // another client of the proxy
+
+	for i := range 5 { // an untrusted peer: its own address counts, whatever it claims
+		e.wantProblem(via(other, fmt.Sprintf("192.0.2.%d", i), "guess"), http.StatusUnauthorized, "auth.login_failed", "", "")
+	}
+	e.wantProblem(via(other, "192.0.2.200", testPassword), http.StatusTooManyRequests, "auth.throttled", "", "login")
 }
