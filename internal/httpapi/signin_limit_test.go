@@ -351,3 +351,80 @@ func TestSignIn_ThrottlesTheForwardedAddressBehindATrustedProxy(t *testing.T) {
 	}
 	e.wantProblem(via(other, "192.0.2.200", testPassword), http.StatusTooManyRequests, "auth.throttled", "", "login")
 }
+
+// When the hashing budget is full for longer than HashWait, a password
+// check answers 429 auth.busy with Retry-After: 1 and changes nothing —
+// at sign-in and at an operator's password reset alike — and the check
+// holding the room finishes normally.
+func TestSignIn_BusyWhenHashingIsFull(t *testing.T) {
+	var block atomic.Bool
+	started, release := make(chan struct{}), make(chan struct{})
+	e := newAPIWith(t, bj(t, "2023-08-01T10:00:00"), false, nil, func(c *httpapi.Config) {
+		c.Sessions.HashMemory = int64(fastHash.Memory) << 10 // room for one check
+		c.Sessions.HashWait = time.Millisecond
+		c.Sessions.OnHash = func() {
+			if block.Load() {
+				started <- struct{}{}
+				<-release
+			}
+		}
+	})
+	me := e.person("agent.one", auth.RoleAgent, "a1")
+	a, b := fromAddr(t, "127.0.0.8"), fromAddr(t, "127.0.0.9")
+	block.Store(true)
+	held := make(chan resp)
+	go func() {
+		r, err := signIn(a, e.srv.URL, "agent.one", testPassword)
+		if err != nil {
+			t.Error(err)
+		}
+		held <- r
+	}()
+	<-started
+	block.Store(false)
+	r := e.loginFrom(b, "agent.one", testPassword)
+	e.wantProblem(r, http.StatusTooManyRequests, "auth.busy", "", "")
+	if ra := r.Header.Get("Retry-After"); ra != "1" {
+		t.Fatalf("Retry-After %q, want 1", ra)
+	}
+	e.wantProblem(e.req(http.MethodPut, "/v1/people/"+me.ID+"/password", operatorKey, map[string]any{"new_password": "set while busy"}),
+		http.StatusTooManyRequests, "auth.busy", "", "")
+	close(release)
+	if r := <-held; r.Status != http.StatusCreated {
+		t.Fatalf("the check that held the room: %d %s", r.Status, r.Body)
+	}
+	// nothing changed: the old password still signs in, and a busy answer is no failure
+	e.ok(e.loginFrom(b, "agent.one", testPassword), http.StatusCreated, nil)
+}
+
+// Every operation that hashes goes through the gate: the hook counts one
+// argon2id run for a new login, a reset and a sign-in, two for a password
+// change (the current one, then the new one), none for a refused length.
+func TestPasswords_EveryHashGoesThroughTheGate(t *testing.T) {
+	var hashes atomic.Int64
+	e := newAPIWith(t, bj(t, "2023-08-01T10:00:00"), false, nil, func(c *httpapi.Config) {
+		c.Sessions.OnHash = func() { hashes.Add(1) }
+	})
+	count := func(what string, want int64, f func()) {
+		t.Helper()
+		before := hashes.Load()
+		f()
+		if n := hashes.Load() - before; n != want {
+			t.Fatalf("%s ran argon2id %d times, want %d", what, n, want)
+		}
+	}
+	var me httpapi.PersonBody
+	count("create-person", 1, func() { me = e.person("agent.one", auth.RoleAgent, "a1") })
+	var s httpapi.SessionBody
+	count("sign-in", 1, func() { s = e.session("agent.one") })
+	count("change-password", 2, func() {
+		e.ok(e.req(http.MethodPut, "/v1/me/password", s.Token, map[string]any{"current_password": testPassword, "new_password": "a brand new pass phrase"}), http.StatusOK, nil)
+	})
+	count("change-password with a short new one", 0, func() {
+		e.wantProblem(e.req(http.MethodPut, "/v1/me/password", s.Token, map[string]any{"current_password": "a brand new pass phrase", "new_password": "short"}),
+			http.StatusUnprocessableEntity, "password.length", "", "new_password")
+	})
+	count("reset-password", 1, func() {
+		e.ok(e.req(http.MethodPut, "/v1/people/"+me.ID+"/password", operatorKey, map[string]any{"new_password": testPassword}), http.StatusOK, nil)
+	})
+}
