@@ -143,6 +143,7 @@ func (g *Gate) acquire(ctx context.Context, client string, need int) (release fu
 		oldest.ready <- false
 	}
 	g.stack = append(g.stack, w)
+	g.grant() // free slots an older, bigger waiter cannot use yet go to this one
 	g.mu.Unlock()
 
 	timer := time.NewTimer(g.wait)
@@ -158,6 +159,7 @@ func (g *Gate) acquire(ctx context.Context, client string, need int) (release fu
 		if x == w {
 			g.stack = append(g.stack[:i], g.stack[i+1:]...)
 			g.leave(client)
+			g.grant() // it may have been the one the free slots did not fit
 			g.mu.Unlock()
 			return nil, ErrBusy
 		}

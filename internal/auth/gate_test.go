@@ -223,3 +223,41 @@ func TestThrottle_PurgedWhenWindowEnds(t *testing.T) {
 		t.Fatal("refused in the next window")
 	}
 }
+
+// A stored hash of a higher cost takes the slots it needs; while it waits
+// for them, a check that fits in the free slots is not held behind it.
+func TestGate_SmallCheckNotHeldBehindABigOne(t *testing.T) {
+	started, release := make(chan struct{}, 4), make(chan struct{})
+	g := auth.NewGate(auth.GateConfig{Params: cheap, Memory: 2 * int64(cheap.Memory) << 10, Wait: time.Hour,
+		OnHash: func() { started <- struct{}{}; <-release }})
+	if g.Slots() != 2 {
+		t.Fatalf("slots %d, want 2", g.Slots())
+	}
+	big := cheap
+	big.Memory *= 2
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	hash := func(client string, p auth.Params) {
+		defer wg.Done()
+		if _, err := g.Hash(ctx, client, "pw", p); err != nil {
+			t.Error(client, err)
+		}
+	}
+	wg.Add(3)
+	go hash("holder", cheap) // one slot
+	<-started
+	go hash("big", big) // needs both: waits
+	waitFor(t, func() bool { return g.Waiting() == 1 })
+	go hash("small", cheap) // fits in the free slot: it runs while the holder still holds its slot
+	select {
+	case <-started:
+	case <-time.After(time.Minute): // a liveness guard, not a measure
+		close(release)
+		t.Fatal("the small check waits behind the big one although a slot is free")
+	}
+	if g.Waiting() != 1 {
+		t.Fatalf("%d waiting, want the big one only", g.Waiting())
+	}
+	close(release)
+	wg.Wait()
+}
