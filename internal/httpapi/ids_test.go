@@ -162,3 +162,13 @@ func TestFacts_StrictAndBounded(t *testing.T) {
 	// an unknown member of the envelope is the request's refusal, naming it
 	e.wantProblem(e.post("/v1/facts", `{"facts":[],"fact":[]}`), http.StatusUnprocessableEntity, "request.unknown_field", "", "fact")
 }
+
+// A facts body beyond the 16 MiB cap is refused whole with a clear 413.
+func TestFacts_BodyBeyondTheCap(t *testing.T) {
+	e := newAPI(t, bj(t, "2023-08-01T10:00:00"), false)
+	big := factBody(`{"id":"p1","type":"product","at":"2023-08-01T02:00:00Z","product":{"id":"p1","shop_id":"tb","title":"` + strings.Repeat("t", 17<<20) + `"}}`)
+	p := e.wantProblem(e.post("/v1/facts", big, "Accept-Language", "en"), http.StatusRequestEntityTooLarge, "request.too_large", "", "")
+	if !strings.Contains(p.Detail, "16777216") {
+		t.Fatalf("the detail does not name the limit: %q", p.Detail)
+	}
+}
