@@ -115,7 +115,7 @@ func logInternal(ctx context.Context, err error) {
 	case l == nil:
 	case ctx.Err() != nil:
 		// the client went away (or the server is stopping): not a failure
-		l.InfoContext(ctx, "request abandoned: the client went away", "err", err)
+		l.DebugContext(ctx, "request abandoned: the client went away", "err", err) // the access log says 499
 	default:
 		l.ErrorContext(ctx, "request failed", "err", err)
 	}

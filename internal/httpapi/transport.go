@@ -42,16 +42,16 @@ func bodyDeadline(d time.Duration, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
+		tw := &timeoutWriter{ResponseWriter: w}
 		if r.Body == nil || r.Body == http.NoBody {
 			_ = rc.SetReadDeadline(time.Time{}) // lifts the server's ReadTimeout backstop
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(tw, r)
 			return
 		}
 		if rc.SetReadDeadline(time.Now().Add(d)) != nil {
 			next.ServeHTTP(w, r) // not a real connection (a recorder): nothing to bound
 			return
 		}
-		tw := &timeoutWriter{ResponseWriter: w}
 		r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, timedOut: func() { tw.timeout(langOf(r.Context()), d) }}
 		next.ServeHTTP(tw, r)
 	})
@@ -114,6 +114,12 @@ func (w *timeoutWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *timeoutWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// SetReadDeadline keeps the body's deadline as bodyDeadline set it: huma
+// sets one of its own (5 s by default) before it reads an operation's body,
+// which would replace the configured one, and would stay on a connection
+// whose request had no body, ending the request's context when it passed.
+func (w *timeoutWriter) SetReadDeadline(time.Time) error { return nil }
 
 // CookieSecure says when the session cookies are marked Secure.
 type CookieSecure string
