@@ -7,5 +7,8 @@
 // daily reminder cap exact. See docs/replicas.md.
 //
 // The tests need PostgreSQL and run with AFTERSALE_TEST_STORE=postgres (as
-// .ci/run's PostgreSQL step does); otherwise they skip and say so.
+// .ci/run's PostgreSQL step does); otherwise they skip and say so. The crash
+// tests (crash_test.go: serve killed with SIGKILL at random, and right after
+// a commit) run on one serve process on SQLite without it, and on two
+// replicas with it; -crash.kills=N makes the long run.
 package replicas
