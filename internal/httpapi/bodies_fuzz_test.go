@@ -69,7 +69,9 @@ const fuzzPassword = "correct horse battery"
 //     error, never the server's;
 //   - an error is application/problem+json: a JSON object with a type, a
 //     title and the status it was sent with;
-//   - a success answers JSON.
+//   - a success answers JSON; for a batch of facts, one result per fact
+//     sent, in order, each refused one with a problem (type and title), so
+//     the refusal of one fact does not drop the others.
 func FuzzAPIBodies(f *testing.F) {
 	for _, s := range apiBodySeeds {
 		f.Add(s.route, []byte(s.body))
@@ -87,7 +89,36 @@ func FuzzAPIBodies(f *testing.F) {
 		r := e.req(rt.method, path, rt.key, string(body))
 		t.Logf("%s %s: %d", rt.method, path, r.Status)
 		checkAnswer(t, rt.method+" "+path, r, body)
+		if rt.path == "/v1/facts" && r.Status == http.StatusOK {
+			checkFactsResult(t, r, body)
+		}
 	})
+}
+
+// checkFactsResult checks a 200 answer of POST /v1/facts: one result per
+// fact sent, in order, the counts adding up, and every refused fact with a
+// problem that has a type and a title.
+func checkFactsResult(t *testing.T, r resp, body []byte) {
+	t.Helper()
+	var sent struct {
+		Facts []json.RawMessage `json:"facts"`
+	}
+	if err := json.Unmarshal(body, &sent); err != nil {
+		t.Fatalf("POST /v1/facts answered 200 to a body that is not a batch: %v\n%q", err, body)
+	}
+	var out httpapi.FactsResult
+	if err := json.Unmarshal(r.Body, &out); err != nil {
+		t.Fatalf("facts result: %v\n%s", err, r.Body)
+	}
+	if len(out.Results) != len(sent.Facts) || out.Accepted+out.Duplicate+out.Refused != len(sent.Facts) {
+		t.Fatalf("%d facts sent, %d results (%d accepted, %d duplicate, %d refused):\n%s",
+			len(sent.Facts), len(out.Results), out.Accepted, out.Duplicate, out.Refused, r.Body)
+	}
+	for i, it := range out.Results {
+		if it.Status == "refused" && (it.Problem == nil || it.Problem.Type == "" || it.Problem.Title == "") {
+			t.Fatalf("fact %d refused without a problem with a type and a title:\n%s", i, r.Body)
+		}
+	}
 }
 
 // checkAnswer checks one answer of the API to a fuzzed body.
