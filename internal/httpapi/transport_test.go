@@ -360,3 +360,33 @@ func TestClientGone_NotAServerError(t *testing.T) {
 		t.Errorf("an abandoned request logged an ERROR:\n%s", logs.String())
 	}
 }
+
+// Run passes its settings on: RunConfig.BodyTimeout cuts a slow body with
+// 408, and RunConfig.WebhookAllow decides whether a loopback webhook is
+// accepted (422 url without it).
+func TestRun_EdgeSettings(t *testing.T) {
+	addr, _, _ := runServer(t, httpapi.RunConfig{DB: filepath.Join(t.TempDir(), "e.db"), BodyTimeout: 500 * time.Millisecond})
+	status, reason, sent := trickle(t, addr, "POST /v1/facts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+platformKey+"\r\n", 300)
+	if status != http.StatusRequestTimeout || reason != "request.timeout" || sent >= 300 {
+		t.Fatalf("slow body under Run: %d %q after %d bytes", status, reason, sent)
+	}
+	hook := func(addr string) int {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/webhooks", strings.NewReader(`{"url":"http://127.0.0.1:9/hook","events":["*"]}`))
+		req.Header.Set("Authorization", "Bearer "+operatorKey)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if s := hook(addr); s != http.StatusUnprocessableEntity {
+		t.Errorf("loopback webhook without WebhookAllow: %d, want 422", s)
+	}
+	allowed, _, _ := runServer(t, httpapi.RunConfig{DB: filepath.Join(t.TempDir(), "a.db"),
+		WebhookAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	if s := hook(allowed); s != http.StatusCreated {
+		t.Errorf("loopback webhook with WebhookAllow: %d, want 201", s)
+	}
+}
