@@ -82,9 +82,13 @@ func locate(v any, t reflect.Type, path string) (string, bool, string) {
 		slices.Sort(keys)
 		for _, k := range keys {
 			ft, ok := fieldOf(t, k)
-			p := k
+			name := k
+			if name == "" {
+				name = `""` // a member named "" is still named
+			}
+			p := name
 			if path != "" {
-				p = path + "." + k
+				p = path + "." + name
 			}
 			if !ok {
 				return p, true, ""

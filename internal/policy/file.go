@@ -231,7 +231,12 @@ func (p *yamlReader) pairs(n *yaml.Node, path string) ([]string, []*yaml.Node) {
 	return keys, vals
 }
 
+// join names the member key under path; a key that is the empty string is
+// named `""`, so every issue has a path a person can find.
 func join(path, key string) string {
+	if key == "" {
+		key = `""`
+	}
 	if path == "" {
 		return key
 	}
@@ -286,7 +291,7 @@ func (p *yamlReader) file(root *yaml.Node) *File {
 				f.Versions = append(f.Versions, p.version(deref(vn), fmt.Sprintf("versions[%d]", j)))
 			}
 		default:
-			p.add(k, "unknown key (want platform, versions)")
+			p.add(join("", k), "unknown key (want platform, versions)")
 		}
 	}
 	if !sawPlatform {
