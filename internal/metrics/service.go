@@ -7,30 +7,33 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"aftersale/internal/clock"
 	"aftersale/internal/store"
-	"aftersale/internal/task"
 )
 
 // Service holds aftersale's metrics: what the process counts as it works
-// (HTTP requests, facts, timer firings) and gauges read from the store when
+// (HTTP requests, facts, timer firings), gauges read from the store when
 // scraped (tasks by state and type, due timers, the webhook backlog), at
-// most once per TTL.
+// most once per TTL, and the Go runtime's and the process's series, all in
+// one Prometheus registry of its own.
 type Service struct {
 	store store.Store
 	clk   clock.Clock
 	ttl   time.Duration
-	subs  func() int
 
-	httpReqs *CounterVec
-	httpDur  *HistogramVec
-	facts    *CounterVec
-	fired    *CounterVec
-	lateness *HistogramVec
+	reg      *prometheus.Registry
+	httpReqs *prometheus.CounterVec
+	httpDur  *prometheus.HistogramVec
+	facts    *prometheus.CounterVec
+	fired    prometheus.Counter
+	lateness prometheus.Histogram
 
-	mu      sync.Mutex
-	cached  []GaugeFamily
-	cacheAt time.Time
+	mu     sync.Mutex
+	cached *storeGauges
 }
 
 // Config is what a Service reads its gauges from.
@@ -60,20 +63,28 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, clk: c.Clock, ttl: c.TTL, subs: c.Subscribers,
-		httpReqs: NewCounterVec("aftersale_http_requests_total", "HTTP requests by route (method and path pattern) and status.", "route", "status"),
-		httpDur: NewHistogramVec("aftersale_http_request_duration_seconds", "HTTP request latency by route, from the first byte read to the handler's return (event streams last as long as they are open).",
-			httpBuckets, "route"),
-		facts: NewCounterVec("aftersale_facts_total", "Facts ingested over POST /v1/facts, by outcome (accepted, duplicate, refused).", "status"),
-		fired: NewCounterVec("aftersale_timers_fired_total", "Timers the sweeper fired (taken, or recorded as no longer taken)."),
-		lateness: NewHistogramVec("aftersale_timer_lateness_seconds", "How late the sweeper fired each timer: firing time minus due time.",
-			lateBuckets),
+	s := &Service{store: c.Store, clk: c.Clock, ttl: c.TTL, reg: prometheus.NewRegistry(),
+		httpReqs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aftersale_http_requests_total",
+			Help: "HTTP requests by route (method and path pattern) and status."}, []string{"route", "status"}),
+		httpDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "aftersale_http_request_duration_seconds",
+			Help:    "HTTP request latency by route, from the first byte read to the handler's return (event streams last as long as they are open).",
+			Buckets: httpBuckets}, []string{"route"}),
+		facts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aftersale_facts_total",
+			Help: "Facts ingested over POST /v1/facts, by outcome (accepted, duplicate, refused)."}, []string{"status"}),
+		fired: prometheus.NewCounter(prometheus.CounterOpts{Name: "aftersale_timers_fired_total",
+			Help: "Timers the sweeper fired (taken, or recorded as no longer taken)."}),
+		lateness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "aftersale_timer_lateness_seconds",
+			Help: "How late the sweeper fired each timer: firing time minus due time.", Buckets: lateBuckets}),
 	}
-	// Series without labels, and the fact outcomes, show from the start (as 0).
-	s.fired.Add(0)
-	s.lateness.touch()
+	// The fact outcomes show from the start (as 0), like the series without labels.
 	for _, st := range []string{"accepted", "duplicate", "refused"} {
-		s.facts.Add(0, st)
+		s.facts.WithLabelValues(st)
+	}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		s.httpReqs, s.httpDur, s.facts, s.fired, s.lateness, storeCollector{s})
+	if subs := c.Subscribers; subs != nil {
+		s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "aftersale_sse_subscribers",
+			Help: "Open event streams (GET /v1/stream)."}, func() float64 { return float64(subs()) }))
 	}
 	return s
 }
@@ -83,9 +94,9 @@ func (s *Service) ObserveFacts(accepted, duplicate, refused int) {
 	if s == nil {
 		return
 	}
-	s.facts.Add(uint64(accepted), "accepted")
-	s.facts.Add(uint64(duplicate), "duplicate")
-	s.facts.Add(uint64(refused), "refused")
+	s.facts.WithLabelValues("accepted").Add(float64(accepted))
+	s.facts.WithLabelValues("duplicate").Add(float64(duplicate))
+	s.facts.WithLabelValues("refused").Add(float64(refused))
 }
 
 // ObserveFirings records the lateness of fired timers.
@@ -96,11 +107,8 @@ func (s *Service) ObserveFirings(late []time.Duration) {
 	for _, d := range late {
 		s.lateness.Observe(d.Seconds())
 	}
-	s.fired.Add(uint64(len(late)))
+	s.fired.Add(float64(len(late)))
 }
-
-// FactsCount returns the facts counted with an outcome.
-func (s *Service) FactsCount(status string) uint64 { return s.facts.Value(status) }
 
 type routeKey struct{}
 
@@ -133,8 +141,8 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 				route = "other"
 			}
 		}
-		s.httpReqs.Inc(route, strconv.Itoa(Status(r, sw.status)))
-		s.httpDur.Observe(time.Since(start).Seconds(), route)
+		s.httpReqs.WithLabelValues(route, strconv.Itoa(Status(r, sw.status))).Inc()
+		s.httpDur.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})
 }
 
@@ -174,90 +182,17 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer (event streams flush).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Handler serves the metrics in the Prometheus text format.
+// Handler serves the metrics in the Prometheus text format (or another
+// format the scraper asks for). It renews the store gauges first, with the
+// request's context, when they are older than the TTL: a store that cannot
+// be read answers 503.
 func (s *Service) Handler() http.Handler {
+	h := promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gauges, err := s.gauges(r.Context())
-		if err != nil {
+		if _, err := s.storeGauges(r.Context()); err != nil {
 			http.Error(w, "metrics: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_ = Write(w, []*CounterVec{s.httpReqs, s.facts, s.fired}, []*HistogramVec{s.httpDur, s.lateness}, gauges)
+		h.ServeHTTP(w, r)
 	})
-}
-
-// gauges returns the store gauges (cached for the TTL) and the live ones.
-func (s *Service) gauges(ctx context.Context) ([]GaugeFamily, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	if s.cached == nil || now.Sub(s.cacheAt) >= s.ttl {
-		fams, err := s.read(ctx)
-		if err != nil {
-			return nil, err
-		}
-		s.cached, s.cacheAt = fams, now
-	}
-	out := append([]GaugeFamily(nil), s.cached...)
-	if s.subs != nil {
-		out = append(out, GaugeFamily{Name: "aftersale_sse_subscribers", Help: "Open event streams (GET /v1/stream).",
-			Samples: []Gauge{{Value: float64(s.subs())}}})
-	}
-	return out, nil
-}
-
-// read asks the store, in one read snapshot: counting queries only.
-func (s *Service) read(ctx context.Context) ([]GaugeFamily, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	var (
-		counts        []store.TaskCount
-		due           int
-		next          time.Time
-		hasNext       bool
-		pending, dead int
-	)
-	now := s.clk.Now()
-	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		var err error
-		if counts, err = tx.TaskCounts(ctx); err != nil {
-			return err
-		}
-		if due, err = tx.TimersDue(ctx, now); err != nil {
-			return err
-		}
-		if next, hasNext, err = tx.NextDue(ctx); err != nil {
-			return err
-		}
-		pending, dead, err = tx.WebhookBacklog(ctx)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	tasks := GaugeFamily{Name: "aftersale_tasks", Help: "Tasks by state and type (every state and type is listed, 0 when none).", Labels: []string{"state", "type"}}
-	m := map[[2]string]int{}
-	for _, c := range counts {
-		m[[2]string{string(c.State), string(c.Type)}] = c.N
-	}
-	for _, st := range task.States {
-		for _, ty := range task.Types {
-			tasks.Samples = append(tasks.Samples, Gauge{Labels: []string{string(st), string(ty)}, Value: float64(m[[2]string{string(st), string(ty)}])})
-		}
-	}
-	lag := 0.0
-	if hasNext && !next.After(now) {
-		lag = now.Sub(next).Seconds()
-	}
-	return []GaugeFamily{
-		tasks,
-		{Name: "aftersale_timers_due", Help: "Timers due at or before now and not yet fired.", Samples: []Gauge{{Value: float64(due)}}},
-		{Name: "aftersale_timer_next_due_lag_seconds", Help: "How far now is past the earliest unfired timer's due time (0 when none is due): a sweeper falling behind shows here.",
-			Samples: []Gauge{{Value: lag}}},
-		{Name: "aftersale_webhook_deliveries_pending", Help: "Webhook deliveries waiting to be sent or retried.", Samples: []Gauge{{Value: float64(pending)}}},
-		{Name: "aftersale_webhook_dead_letters", Help: "Webhook deliveries that exhausted their attempts (the dead-letter list).", Samples: []Gauge{{Value: float64(dead)}}},
-		{Name: "aftersale_metrics_store_read_timestamp_seconds", Help: "When the store gauges above were read (they are reused for a few seconds).",
-			Samples: []Gauge{{Value: float64(time.Now().UnixMilli()) / 1000}}},
-	}, nil
 }
