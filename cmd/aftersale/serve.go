@@ -1,13 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +31,7 @@ type serveOptions struct {
 	addr, db, keysFile, keys string
 	sandbox                  bool
 	logLevel                 string
+	logLvl                   slog.Level // logLevel parsed
 	// demo fills an empty store with a demo marketplace at start.
 	demo bool
 	// metricsAddr: "" serves /metrics on addr, "off" nowhere, else its own listener.
@@ -52,111 +53,87 @@ type serveOptions struct {
 	net netOptions
 }
 
-// parseServe reads serve's flags over the AFTERSALE_* environment.
+// parseServe reads serve's flags over the AFTERSALE_* environment. Every
+// value that does not parse or is out of range is reported at once, each on
+// its own line naming its variable or flag.
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveOptions, error) {
-	env := func(k, def string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return def
-	}
 	var o serveOptions
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.addr, "addr", env("AFTERSALE_ADDR", "127.0.0.1:8080"), "listen address (env AFTERSALE_ADDR)")
-	dbDef := env("AFTERSALE_DATABASE_URL", env("AFTERSALE_DB", "aftersale.db"))
-	fs.StringVar(&o.db, "db", dbDef, "SQLite file, or a postgres:// URL for PostgreSQL (env AFTERSALE_DATABASE_URL or AFTERSALE_DB)")
-	sandboxDef, _ := strconv.ParseBool(env("AFTERSALE_SANDBOX", "false"))
-	fs.BoolVar(&o.sandbox, "sandbox", sandboxDef, "run on a manual clock starting at the real now, moved by POST /v1/sandbox/clock/advance (env AFTERSALE_SANDBOX)")
-	demoDef, _ := strconv.ParseBool(env("AFTERSALE_DEMO", "false"))
-	fs.BoolVar(&o.demo, "demo", demoDef, "on an empty store, first fill in a demo marketplace (shops, people with demo passwords, orders, tasks in every state); a store with data is left alone (env AFTERSALE_DEMO)")
-	fs.StringVar(&o.metricsAddr, "metrics-addr", env("AFTERSALE_METRICS_ADDR", ""),
+	s := &settings{fs: fs, getenv: getenv}
+	s.stringVar(&o.addr, "addr", "AFTERSALE_ADDR", "127.0.0.1:8080", "listen address (env AFTERSALE_ADDR)")
+	s.stringVar(&o.db, "db", "AFTERSALE_DATABASE_URL", cmp.Or(getenv("AFTERSALE_DB"), "aftersale.db"),
+		"SQLite file, or a postgres:// URL for PostgreSQL (env AFTERSALE_DATABASE_URL or AFTERSALE_DB)")
+	s.boolVar(&o.sandbox, "sandbox", "AFTERSALE_SANDBOX", false,
+		"run on a manual clock starting at the real now, moved by POST /v1/sandbox/clock/advance (env AFTERSALE_SANDBOX)")
+	s.boolVar(&o.demo, "demo", "AFTERSALE_DEMO", false,
+		"on an empty store, first fill in a demo marketplace (shops, people with demo passwords, orders, tasks in every state); a store with data is left alone (env AFTERSALE_DEMO)")
+	s.stringVar(&o.metricsAddr, "metrics-addr", "AFTERSALE_METRICS_ADDR", "",
 		"where GET /metrics is served: empty = on --addr beside the API, to an API key only; host:port = its own listener only, no key; off = nowhere (env AFTERSALE_METRICS_ADDR)")
-	fs.StringVar(&o.keysFile, "api-keys-file", env("AFTERSALE_API_KEYS_FILE", ""), "file of role:key lines (roles platform, operator) (env AFTERSALE_API_KEYS_FILE)")
-	fs.StringVar(&o.logLevel, "log-level", env("AFTERSALE_LOG_LEVEL", "info"), "debug, info, warn or error (env AFTERSALE_LOG_LEVEL)")
-	var envErr error
-	dur := func(k string, def time.Duration) time.Duration {
-		if v := getenv(k); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil && envErr == nil {
-				envErr = fmt.Errorf("%s=%q: want a duration such as 30m or 12h", k, v)
-			}
-			return d
-		}
-		return def
-	}
-	fs.DurationVar(&o.sessionIdle, "session-idle", dur("AFTERSALE_SESSION_IDLE", auth.DefaultLifetimes.Idle),
+	s.stringVar(&o.keysFile, "api-keys-file", "AFTERSALE_API_KEYS_FILE", "", "file of role:key lines (roles platform, operator) (env AFTERSALE_API_KEYS_FILE)")
+	s.stringVar(&o.logLevel, "log-level", "AFTERSALE_LOG_LEVEL", "info", "debug, info, warn or error (env AFTERSALE_LOG_LEVEL)")
+	s.durationVar(&o.sessionIdle, "session-idle", "AFTERSALE_SESSION_IDLE", auth.DefaultLifetimes.Idle,
 		"a signed-in person's session ends this long after its last request (env AFTERSALE_SESSION_IDLE)")
-	fs.DurationVar(&o.sessionMax, "session-max", dur("AFTERSALE_SESSION_MAX", auth.DefaultLifetimes.Absolute),
+	s.durationVar(&o.sessionMax, "session-max", "AFTERSALE_SESSION_MAX", auth.DefaultLifetimes.Absolute,
 		"a session ends this long after sign-in, however busy (env AFTERSALE_SESSION_MAX)")
-	maxFail, _ := strconv.Atoi(env("AFTERSALE_LOGIN_MAX_FAILURES", "5"))
-	fs.IntVar(&o.loginMaxFailures, "login-max-failures", maxFail,
+	s.intVar(&o.loginMaxFailures, "login-max-failures", "AFTERSALE_LOGIN_MAX_FAILURES", 5,
 		"failed sign-ins (and wrong current passwords) from one client address within --login-failure-window before that address answers 429; other addresses still sign in (env AFTERSALE_LOGIN_MAX_FAILURES)")
-	fs.DurationVar(&o.loginFailureWindow, "login-failure-window", dur("AFTERSALE_LOGIN_FAILURE_WINDOW", 15*time.Minute),
+	s.durationVar(&o.loginFailureWindow, "login-failure-window", "AFTERSALE_LOGIN_FAILURE_WINDOW", 15*time.Minute,
 		"the window failed sign-ins are counted in (env AFTERSALE_LOGIN_FAILURE_WINDOW)")
-	hashMem, _ := strconv.Atoi(env("AFTERSALE_HASH_MEMORY_MIB", strconv.Itoa(auth.DefaultHashMemory>>20)))
-	fs.IntVar(&o.hashMemoryMiB, "hash-memory-mib", hashMem,
+	s.intVar(&o.hashMemoryMiB, "hash-memory-mib", "AFTERSALE_HASH_MEMORY_MIB", auth.DefaultHashMemory>>20,
 		"MiB password hashing (argon2id, 19 MiB a check) may hold at once, over all requests; checks past it wait --hash-wait, then 429 (env AFTERSALE_HASH_MEMORY_MIB)")
-	fs.DurationVar(&o.hashWait, "hash-wait", dur("AFTERSALE_HASH_WAIT", auth.DefaultHashWait),
+	s.durationVar(&o.hashWait, "hash-wait", "AFTERSALE_HASH_WAIT", auth.DefaultHashWait,
 		"how long a password check waits for room before 429 auth.busy (env AFTERSALE_HASH_WAIT)")
-	fs.DurationVar(&o.idemRetention, "idempotency-retention", dur("AFTERSALE_IDEMPOTENCY_RETENTION", 24*time.Hour),
+	s.durationVar(&o.idemRetention, "idempotency-retention", "AFTERSALE_IDEMPOTENCY_RETENTION", 24*time.Hour,
 		"how long an Idempotency-Key is remembered at least; older keys are purged hourly (env AFTERSALE_IDEMPOTENCY_RETENTION)")
-	fs.DurationVar(&o.uploadGrace, "upload-grace", dur("AFTERSALE_UPLOAD_GRACE", httpapi.DefaultUploadGrace),
+	s.durationVar(&o.uploadGrace, "upload-grace", "AFTERSALE_UPLOAD_GRACE", httpapi.DefaultUploadGrace,
 		"an evidence upload never attached to evidence is removed this long after it was uploaded, by an hourly sweep (env AFTERSALE_UPLOAD_GRACE)")
-	addReplicaFlags(fs, &o, getenv, dur)
-	addNetFlags(fs, &o.net, getenv, dur)
-	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", dur("AFTERSALE_SHUTDOWN_TIMEOUT", 20*time.Second),
+	addReplicaFlags(s, &o)
+	addNetFlags(s, &o.net)
+	s.durationVar(&o.shutdownTimeout, "shutdown-timeout", "AFTERSALE_SHUTDOWN_TIMEOUT", 20*time.Second,
 		"on SIGINT/SIGTERM, how long in-flight requests may take to finish (env AFTERSALE_SHUTDOWN_TIMEOUT)")
 	o.keys = getenv("AFTERSALE_API_KEYS")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, serveUsage)
-		fs.PrintDefaults()
+		s.printDefaults(stderr)
 		fmt.Fprint(stderr, "\nEnvironment only:\n  AFTERSALE_API_KEYS   role:key pairs separated by commas, e.g. platform:KEY1,operator:KEY2\n")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := s.parse(args); err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if envErr != nil {
-		fmt.Fprintln(stderr, envErr)
-		return o, envErr
+	if err := o.logLvl.UnmarshalText([]byte(strings.ToUpper(o.logLevel))); err != nil {
+		s.fail(fmt.Errorf("--log-level %q: want debug, info, warn or error", o.logLevel))
 	}
 	if o.uploadGrace < time.Minute {
-		err := fmt.Errorf("--upload-grace %s: want at least 1m", o.uploadGrace)
-		fmt.Fprintln(stderr, err)
-		return o, err
+		s.fail(fmt.Errorf("--upload-grace %s: want at least 1m", o.uploadGrace))
 	}
 	if o.idemRetention < time.Minute {
-		err := fmt.Errorf("--idempotency-retention %s: want at least 1m", o.idemRetention)
-		fmt.Fprintln(stderr, err)
-		return o, err
+		s.fail(fmt.Errorf("--idempotency-retention %s: want at least 1m", o.idemRetention))
 	}
-	if err := checkReplicaFlags(o, stderr); err != nil {
-		return o, err
-	}
-	if err := checkNetFlags(&o.net, stderr); err != nil {
-		return o, err
-	}
+	checkReplicaFlags(s, o)
+	checkNetFlags(s, &o.net)
 	if o.shutdownTimeout <= 0 {
-		err := fmt.Errorf("--shutdown-timeout %s: want a positive duration", o.shutdownTimeout)
-		fmt.Fprintln(stderr, err)
-		return o, err
+		s.fail(fmt.Errorf("--shutdown-timeout %s: want a positive duration", o.shutdownTimeout))
 	}
-	if o.sessionIdle <= 0 || o.sessionMax < o.sessionIdle || o.loginMaxFailures < 1 || o.loginFailureWindow <= 0 {
-		err := fmt.Errorf("sessions: want 0 < --session-idle (%s) <= --session-max (%s), --login-max-failures >= 1 (%d), --login-failure-window > 0 (%s)",
-			o.sessionIdle, o.sessionMax, o.loginMaxFailures, o.loginFailureWindow)
-		fmt.Fprintln(stderr, err)
-		return o, err
+	if o.sessionIdle <= 0 {
+		s.fail(fmt.Errorf("--session-idle %s: want a positive duration", o.sessionIdle))
 	}
-	if o.hashMemoryMiB < 1 || o.hashWait <= 0 {
-		err := fmt.Errorf("password hashing: want --hash-memory-mib >= 1 (%d), --hash-wait > 0 (%s)", o.hashMemoryMiB, o.hashWait)
-		fmt.Fprintln(stderr, err)
-		return o, err
+	if o.sessionMax < o.sessionIdle {
+		s.fail(fmt.Errorf("--session-max %s: want at least --session-idle (%s)", o.sessionMax, o.sessionIdle))
 	}
-	return o, nil
+	if o.loginMaxFailures < 1 {
+		s.fail(fmt.Errorf("--login-max-failures %d: want at least 1", o.loginMaxFailures))
+	}
+	if o.loginFailureWindow <= 0 {
+		s.fail(fmt.Errorf("--login-failure-window %s: want a positive duration", o.loginFailureWindow))
+	}
+	if o.hashMemoryMiB < 1 {
+		s.fail(fmt.Errorf("--hash-memory-mib %d: want at least 1", o.hashMemoryMiB))
+	}
+	if o.hashWait <= 0 {
+		s.fail(fmt.Errorf("--hash-wait %s: want a positive duration", o.hashWait))
+	}
+	return o, s.err(stderr)
 }
 
 // loadKeys reads the configured API keys; with none, it makes one platform
@@ -207,11 +184,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return 2
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(strings.ToUpper(o.logLevel))); err != nil {
-		fmt.Fprintf(stderr, "aftersale serve: --log-level %q: want debug, info, warn or error\n", o.logLevel)
-		return 2
-	}
 	keys, err := loadKeys(o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "aftersale serve: %v\n", err)
@@ -222,7 +194,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "aftersale serve: %v\n", err)
 		return 2
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: o.logLvl}))
 	if o.demo {
 		if err := seedDemo(ctx, o.db, log, stderr); err != nil {
 			log.Error("demo seeding failed", "err", err)

@@ -2,11 +2,9 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -26,30 +24,23 @@ func (l *stringList) Set(v string) error {
 // addReplicaFlags adds serve's flags for running it as one of several
 // replicas (docs/replicas.md): the operator's policy versions, which every
 // replica must load alike, whether it fires timers, and the webhook lease.
-func addReplicaFlags(fs *flag.FlagSet, o *serveOptions, getenv func(string) string, dur func(string, time.Duration) time.Duration) {
-	if v := getenv("AFTERSALE_POLICY_FILES"); v != "" {
+func addReplicaFlags(s *settings, o *serveOptions) {
+	if v := s.getenv("AFTERSALE_POLICY_FILES"); v != "" {
 		o.policyFiles = strings.Split(v, ",")
 	}
-	fs.Var((*stringList)(&o.policyFiles), "policy",
+	s.fs.Var((*stringList)(&o.policyFiles), "policy",
 		"a file of policy versions to add to the embedded defaults, as `aftersale policy check --patch` checks them; repeatable; give every replica the same files (env AFTERSALE_POLICY_FILES, comma-separated)")
-	timersDef := true
-	if v := getenv("AFTERSALE_TIMERS"); v != "" {
-		timersDef, _ = strconv.ParseBool(v)
-	}
-	fs.BoolVar(&o.timers, "timers", timersDef,
+	s.boolVar(&o.timers, "timers", "AFTERSALE_TIMERS", true,
 		"fire due timers on this replica; --timers=false makes an API-only replica, and at least one replica on the database must fire them (env AFTERSALE_TIMERS)")
-	fs.DurationVar(&o.webhookLease, "webhook-lease", dur("AFTERSALE_WEBHOOK_LEASE", time.Minute),
+	s.durationVar(&o.webhookLease, "webhook-lease", "AFTERSALE_WEBHOOK_LEASE", time.Minute,
 		"how long a webhook delivery being sent is this replica's; one that dies mid-send leaves it to the others that long (env AFTERSALE_WEBHOOK_LEASE)")
 }
 
 // checkReplicaFlags refuses a webhook lease too short to send within.
-func checkReplicaFlags(o serveOptions, stderr io.Writer) error {
+func checkReplicaFlags(s *settings, o serveOptions) {
 	if o.webhookLease < time.Second {
-		err := fmt.Errorf("--webhook-lease %s: want at least 1s (the sender's timeout is half of it)", o.webhookLease)
-		fmt.Fprintln(stderr, err)
-		return err
+		s.fail(fmt.Errorf("--webhook-lease %s: want at least 1s (the sender's timeout is half of it)", o.webhookLease))
 	}
-	return nil
 }
 
 // loadPolicy returns the embedded policy with the operator's versions from

@@ -109,3 +109,57 @@ func TestServeSessionFlags(t *testing.T) {
 		}
 	}
 }
+
+// A variable that does not parse is refused, not ignored: serve exits 2 with
+// a line naming each bad variable, all of them in one start; good values of
+// the same variables are taken, and a flag given wins over a bad variable.
+func TestServeBadEnvAllReported(t *testing.T) {
+	t.Setenv("AFTERSALE_SANDBOX", "yes please")
+	t.Setenv("AFTERSALE_DEMO", "2")
+	t.Setenv("AFTERSALE_LOGIN_MAX_FAILURES", "five")
+	t.Setenv("AFTERSALE_HASH_MEMORY_MIB", "lots")
+	t.Setenv("AFTERSALE_TIMERS", "maybe")
+	t.Setenv("AFTERSALE_SESSION_IDLE", "soon")
+	code, _, stderr := runCLI("serve", "--db", filepath.Join(t.TempDir(), "x.db"))
+	if code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{`AFTERSALE_SANDBOX="yes please": want true or false`, `AFTERSALE_DEMO="2": want true or false`,
+		`AFTERSALE_LOGIN_MAX_FAILURES="five": want a whole number`, `AFTERSALE_HASH_MEMORY_MIB="lots": want a whole number`,
+		`AFTERSALE_TIMERS="maybe": want true or false`, `AFTERSALE_SESSION_IDLE="soon": want a duration`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not say %s:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "password hashing") || strings.Contains(stderr, "--login-max-failures 0") {
+		t.Errorf("a bad variable is reported as a range error:\n%s", stderr)
+	}
+
+	good := map[string]string{"AFTERSALE_SANDBOX": "true", "AFTERSALE_DEMO": "1", "AFTERSALE_LOGIN_MAX_FAILURES": "7", "AFTERSALE_TIMERS": "false"}
+	o, err := parseServe(nil, func(k string) string { return good[k] }, io.Discard)
+	if err != nil || !o.sandbox || !o.demo || o.loginMaxFailures != 7 || o.timers {
+		t.Fatalf("good values: %+v %v", o, err)
+	}
+	bad := map[string]string{"AFTERSALE_DEMO": "2", "AFTERSALE_LOGIN_MAX_FAILURES": "five"}
+	o, err = parseServe([]string{"--demo=false", "--login-max-failures", "4"}, func(k string) string { return bad[k] }, io.Discard)
+	if err != nil || o.demo || o.loginMaxFailures != 4 {
+		t.Fatalf("a flag given does not win over its bad variable: %+v %v", o, err)
+	}
+}
+
+// Bad flag values are all reported at once too, each naming its flag, with
+// the values out of range.
+func TestServeBadFlagsAllReported(t *testing.T) {
+	var stderr bytes.Buffer
+	_, err := parseServe([]string{"--login-max-failures", "five", "--sandbox=perhaps", "--session-max", "long", "--hash-wait", "0s", "--log-level", "loud"},
+		func(string) string { return "" }, &stderr)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{`--login-max-failures "five": want a whole number`, `--sandbox "perhaps": want true or false`,
+		`--session-max "long": want a duration`, `--hash-wait 0s: want a positive duration`, `--log-level "loud"`} {
+		if !strings.Contains(stderr.String(), want) || !strings.Contains(err.Error(), want) {
+			t.Errorf("not reported: %s\nstderr:\n%s", want, stderr.String())
+		}
+	}
+}
