@@ -199,3 +199,31 @@ func TestHandler_StoreDown(t *testing.T) {
 		t.Errorf("GET /metrics with the store closed: %d, want 503", rec.Code)
 	}
 }
+
+// A scraper that asks for the protobuf format by Accept gets it, with the
+// same families.
+func TestHandler_Protobuf(t *testing.T) {
+	s := New(Config{Store: testkit.OpenStore(t)})
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	ct := rec.Header().Get("Content-Type")
+	if rec.Code != http.StatusOK || !strings.HasPrefix(ct, "application/vnd.google.protobuf") {
+		t.Fatalf("GET /metrics asking for protobuf: %d %q", rec.Code, ct)
+	}
+	dec := expfmt.NewDecoder(rec.Body, expfmt.Format(ct))
+	names := map[string]bool{}
+	for {
+		var f dto.MetricFamily
+		if err := dec.Decode(&f); err != nil {
+			break
+		}
+		names[f.GetName()] = true
+	}
+	for _, n := range []string{"go_goroutines", "process_resident_memory_bytes", "aftersale_tasks", "aftersale_timer_lateness_seconds"} {
+		if !names[n] {
+			t.Errorf("%s not in the protobuf answer (%d families)", n, len(names))
+		}
+	}
+}
