@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -301,8 +302,42 @@ func (x *txn) noteTask(t *task.Task) {
 	x.openTasks[t.OrderID] = list
 }
 
-// retry runs an update again when it lost a race with a concurrent
-// transaction (store.ErrRetry: nothing of it was committed), a few times.
+// maxUpdateAttempts bounds the runs of a transaction that keeps losing
+// races with concurrent ones.
+const maxUpdateAttempts = 5
+
+// retryBase is the backoff before the second run; it doubles for each
+// further run, and each wait is drawn at random from its upper half.
+const retryBase = 2 * time.Millisecond
+
+// retryRaces runs an update again when it lost a race with a concurrent
+// transaction (store.ErrRetry: a deadlock or serialization failure that
+// PostgreSQL rolled back, a fact recorded concurrently; nothing of it was
+// committed), up to maxUpdateAttempts runs in all, after a jittered backoff
+// so that the transactions that collided do not collide again in step.
+// run reports whether it ran the engine's function: a store that failed
+// before (the write joins an idempotent request's transaction that already
+// lost: the HTTP layer runs the whole request again) is not retried here.
+func retryRaces(ctx context.Context, run func() (ran bool, err error)) error {
+	for attempt := 1; ; attempt++ {
+		ran, err := run()
+		if !errors.Is(err, store.ErrRetry) || !ran || attempt == maxUpdateAttempts {
+			return err
+		}
+		d := retryBase << (attempt - 1)
+		t := time.NewTimer(d/2 + rand.N(d/2))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// retry runs run again, a few times, when it failed with store.ErrRetry.
+// update retries by itself (retryRaces); this older outer loop is left only
+// around the timer sweep (FireDue), where it adds runs to a background job.
 func retry(run func() error) error {
 	var err error
 	for range 4 {
@@ -313,18 +348,25 @@ func retry(run func() error) error {
 	return err
 }
 
+// update runs fn in a write transaction, again when the transaction lost a
+// race (retryRaces): fn must build all its state inside, and may run more
+// than once (only the last run's writes commit).
 func (e *Engine) update(ctx context.Context, fn func(*txn) error) error {
 	var earliest time.Time
-	err := e.st.Update(ctx, func(tx store.Tx) error {
-		x := &txn{e: e, tx: tx, now: e.clk.Now()}
-		if err := fn(x); err != nil {
-			return err
-		}
-		if err := x.flushCounts(ctx); err != nil {
-			return err
-		}
-		earliest = x.earliest
-		return nil
+	err := retryRaces(ctx, func() (ran bool, err error) {
+		err = e.st.Update(ctx, func(tx store.Tx) error {
+			ran = true
+			x := &txn{e: e, tx: tx, now: e.clk.Now()}
+			if err := fn(x); err != nil {
+				return err
+			}
+			if err := x.flushCounts(ctx); err != nil {
+				return err
+			}
+			earliest = x.earliest
+			return nil
+		})
+		return ran, err
 	})
 	if err == nil && !earliest.IsZero() && e.onTimer != nil {
 		e.onTimer(earliest)

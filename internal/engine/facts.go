@@ -61,33 +61,31 @@ func (e *Engine) ingestOnce(ctx context.Context, facts []commerce.Fact) ([]FactR
 	for i := range facts {
 		invalid[i] = facts[i].Validate()
 	}
-	err := retry(func() error {
-		return e.update(ctx, func(x *txn) error {
-			if len(facts) > 1 {
-				if err := x.prefetch(ctx, facts, invalid); err != nil {
+	err := e.update(ctx, func(x *txn) error {
+		if len(facts) > 1 {
+			if err := x.prefetch(ctx, facts, invalid); err != nil {
+				return err
+			}
+		}
+		for i := range facts {
+			f := &facts[i]
+			res[i] = FactResult{ID: f.ID, Status: FactAccepted}
+			if !ident.Valid(f.ID) {
+				res[i].ID = "" // the refusal names the id field; the id is not echoed
+			}
+			err := x.ingest(ctx, f, invalid[i])
+			switch {
+			case err == errDuplicate:
+				res[i].Status = FactDuplicate
+			case err != nil:
+				ae, ok := apperr.As(err)
+				if !ok || !apperr.IsApp(err) {
 					return err
 				}
+				res[i].Status, res[i].Error = FactRefused, ae
 			}
-			for i := range facts {
-				f := &facts[i]
-				res[i] = FactResult{ID: f.ID, Status: FactAccepted}
-				if !ident.Valid(f.ID) {
-					res[i].ID = "" // the refusal names the id field; the id is not echoed
-				}
-				err := x.ingest(ctx, f, invalid[i])
-				switch {
-				case err == errDuplicate:
-					res[i].Status = FactDuplicate
-				case err != nil:
-					ae, ok := apperr.As(err)
-					if !ok || !apperr.IsApp(err) {
-						return err
-					}
-					res[i].Status, res[i].Error = FactRefused, ae
-				}
-			}
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

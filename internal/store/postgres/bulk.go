@@ -285,7 +285,7 @@ func bulkCheck(k bulkKind, rows int) func(pgconn.CommandTag, error) error {
 var readTables = map[string]bulkKind{
 	qShop: bShop, qShopsByID: bShop, qAccount: bAccount, qShopAccounts: bAccount,
 	qOrder: bOrder, qOrderLock: bOrder, qOrdersByID: bOrder, qOrdersByIDLock: bOrder,
-	qComplaint: bComplaint, qComplaintLock: bComplaint, qComplaints: bComplaint,
+	qComplaint: bComplaint, qComplaints: bComplaint,
 	qEvents: bEvent, qEventsAfter: bEvent, qOutbox: bOutbox, qIdempotent: bIdempotent,
 }
 

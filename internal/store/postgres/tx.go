@@ -56,9 +56,9 @@ const (
 		WHERE shop_id = $1 AND urged_at IS NOT NULL AND shipped_at IS NULL
 		ORDER BY urged_at, id`
 	qTask           = `SELECT data FROM tasks WHERE id = $1`
-	qTaskLock       = qTask + ` FOR UPDATE`
+	qTaskLock       = lockTaskOrder + qTask + lockedOrders + ` FOR UPDATE`
 	qTasksByID      = `SELECT data FROM tasks WHERE id = ANY($1)`
-	qTasksByIDLock  = qTasksByID + ` ORDER BY id FOR UPDATE`
+	qTasksByIDLock  = lockTasksOrders + qTasksByID + lockedOrders + ` ORDER BY id FOR UPDATE`
 	qTaskCursor     = `SELECT created_at FROM tasks WHERE id = $1`
 	qOpenTask       = `SELECT data FROM tasks WHERE order_id = $1 AND type = $2 AND state <> 'completed'`
 	qOpenTaskLock   = qOpenTask + ` FOR UPDATE`
@@ -73,7 +73,7 @@ const (
 	qNextDue       = `SELECT due_at FROM timers ORDER BY due_at LIMIT 1`
 	qOutbox        = `SELECT seq, body, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2`
 	qComplaint     = `SELECT data FROM complaints WHERE id = $1`
-	qComplaintLock = qComplaint + ` FOR UPDATE`
+	qComplaintLock = lockComplaintOrder + qComplaint + lockedOrders + ` FOR UPDATE`
 	qComplaints    = `SELECT data FROM complaints WHERE order_id = $1 ORDER BY filed_at, id`
 	qPoints        = `SELECT data FROM points WHERE shop_id = $1 AND at >= $2 ORDER BY at, id`
 	qIdempotent    = `SELECT response FROM idempotency WHERE key = $1`
@@ -108,6 +108,31 @@ const (
 	wIncr = `INSERT INTO counters (key, value) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET value = counters.value + excluded.value RETURNING value`
 	wPoints = `INSERT INTO points (id, shop_id, at, data) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`
+)
+
+// Lock order. Inside Update, every transaction takes its row locks in one
+// order, so that two of them never wait on each other: the orders (in id
+// order), then the orders' tasks and complaints (in id order), then the
+// shops' takeover rows, then counters (in key order, at commit: pipe.take).
+// Most commands start from an order, but a command on a task (a seller's
+// reply), a timer sweep and a complaint's finish start from a task or a
+// complaint: their locking reads lock the task's (complaint's) order first,
+// in the same statement, with the prefix and filter below. Without it a
+// reply (task, then order) and a fact batch (orders, then their open tasks)
+// on the same order deadlocked (docs/replicas.md, "Lock order").
+//
+// lockTaskOrder locks the order of the task $1 names, lockTasksOrders
+// those of the tasks $1 (an array) names, in id order, and
+// lockComplaintOrder the order of the complaint $1 names; lockedOrders
+// makes the statement run it (an InitPlan, evaluated before the first row
+// is read and locked). A task's or complaint's order never changes, so the
+// order locked is the one read.
+const (
+	lockTaskOrder   = `WITH o AS (SELECT id FROM orders WHERE id = (SELECT order_id FROM tasks WHERE id = $1) FOR UPDATE) `
+	lockTasksOrders = `WITH o AS (SELECT id FROM orders WHERE id IN (SELECT order_id FROM tasks WHERE id = ANY($1))
+		ORDER BY id FOR UPDATE) `
+	lockComplaintOrder = `WITH o AS (SELECT id FROM orders WHERE id = (SELECT order_id FROM complaints WHERE id = $1) FOR UPDATE) `
+	lockedOrders       = ` AND (SELECT count(*) FROM o) >= 0`
 )
 
 // pick returns the locking variant of a query inside Update.
