@@ -11,6 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"aftersale/internal/apperr"
+	"aftersale/internal/store"
 )
 
 // ProblemBase is the prefix of every problem type URI. A problem's type is
@@ -152,6 +153,16 @@ func humaProblem(ctx huma.Context, status int, msg string, errs ...error) huma.S
 		var p *Problem
 		if errors.As(err, &p) {
 			return p
+		}
+		if errors.Is(err, store.ErrRetry) || errors.Is(err, store.ErrRace) {
+			// Lost races with concurrent transactions (a deadlock) more
+			// times than the engine runs one again: nothing was applied,
+			// and the client may retry.
+			if ctx != nil {
+				logInternal(ctx.Context(), err)
+			}
+			return newProblem(http.StatusServiceUnavailable, "unavailable", "not_ready", "", lang,
+				"concurrent changes to the same data kept winning; nothing was applied: retry the request")
 		}
 	}
 	if status >= 500 {
