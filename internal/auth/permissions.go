@@ -27,6 +27,7 @@ const (
 	ActOverturnComplaint Action = "complaint.overturn" // R-INV-3
 	ActFileClaim         Action = "claim.file"         // R-PRM-2..6
 	ActJudgeClaim        Action = "claim.judge"        // R-PRM-5, R-PRM-6
+	ActClaimRemedy       Action = "claim.remedy"       // R-PRM-4
 	ActReadClaims        Action = "claim.read"
 	ActReadCompensation  Action = "shop.read_compensation" // the compensation ledger and deposit (R-PRM-1..6)
 	ActReadStanding      Action = "shop.read_standing"     // scorecard and points ledger
@@ -113,6 +114,7 @@ var Table = []Entry{
 	{ActFinishComplaint, agentOnly, "", "R-ST-3", "POST /v1/complaints/{id}/finish"},
 	{ActOverturnComplaint, agentOnly, "", "R-INV-3", "POST /v1/complaints/{id}/overturn"},
 	{ActJudgeClaim, agentOnly, "", "", "POST /v1/claims/{id}/judge (R-PRM-5, R-PRM-6)"},
+	{ActClaimRemedy, shop, commerce.PermPlatformTask, "R-PRM-4", "POST /v1/claims/{id}/remedy, POST /v1/claims/{id}/resend (own shop's upheld damage claims)"},
 	{ActReadTasks, everyone, "", "R-ACC-1",
 		"GET /v1/tasks, GET /v1/tasks/{id}, GET /v1/tasks/{id}/evidence, GET /v1/attachments/{id} (own orders or shop; events and evidence filtered by R-MSG-2; a sub-account sees its shop's tasks without the platform-task permission, and needs it to work them)"},
 	{ActReadClaims, everyone, commerce.PermPlatformTask, "R-ACC-1", "GET /v1/claims/{id} (own orders or shop)"},

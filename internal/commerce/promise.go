@@ -25,6 +25,10 @@ type Promise struct {
 	// claim window is per promise (return, damage_resend by default); 0 = the
 	// policy's default period.
 	Period Duration `json:"period,omitempty" yaml:"period"`
+	// PostageBearer, for the return promise only, is who pays the return
+	// postage: buyer or shop (R-PRM-3, "按照约定的承担方来承担"); "" = the
+	// policy's default bearer.
+	PostageBearer string `json:"postage_bearer,omitempty" yaml:"postage_bearer"`
 }
 
 // Promise returns the order's promise of a kind; false when it has none.

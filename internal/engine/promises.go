@@ -61,6 +61,12 @@ func checkPromises(o *commerce.Order, r *policy.RuleSet) error {
 		if !ok {
 			return apperr.Invalid(f+".kind", "", "unknown promise kind %q (want time, %s)", p.Kind, strings.Join(policy.PromiseKinds, ", "))
 		}
+		if p.PostageBearer != "" && p.Kind != policy.PromiseReturn {
+			return apperr.Invalid(f+".postage_bearer", "R-PRM-3", "only a return promise names who pays the return postage, not a %s promise", p.Kind)
+		}
+		if p.PostageBearer != "" && !slices.Contains(policy.PostageBearers, p.PostageBearer) {
+			return apperr.Invalid(f+".postage_bearer", "R-PRM-3", "postage_bearer must be one of %s, got %q", strings.Join(policy.PostageBearers, ", "), p.PostageBearer)
+		}
 		if p.Period > 0 && !c.PerPromise {
 			return apperr.Invalid(f+".period", judgment.PromiseRule(p.Kind), "the %s promise's window is fixed by policy (%s after the order %s); a promise cannot state its own period",
 				p.Kind, c.Length, c.From)
@@ -268,6 +274,9 @@ type ClaimInput struct {
 	Description string `json:"description"`
 	// AskedFen is the compensation asked for, in fen (0: none named).
 	AskedFen int64 `json:"asked_fen,omitempty"`
+	// PostageFen, on a return claim only, is the return postage in fen
+	// (R-PRM-3); the promise's bearer pays it when the claim is upheld.
+	PostageFen int64 `json:"postage_fen,omitempty"`
 }
 
 // claimFacts are the order's times a promise's claim window depends on.
@@ -302,8 +311,15 @@ func (e *Engine) FileClaim(ctx context.Context, buyer task.Actor, orderID string
 			return apperr.Invalid("description", rule, "say what went wrong")
 		case in.AskedFen < 0:
 			return apperr.Invalid("asked_fen", rule, "asked_fen must not be negative, got %d", in.AskedFen)
+		case in.PostageFen < 0:
+			return apperr.Invalid("postage_fen", rule, "postage_fen must not be negative, got %d", in.PostageFen)
+		case in.PostageFen > 0 && in.Kind != policy.PromiseReturn:
+			return apperr.Invalid("postage_fen", rule, "only a return claim states return postage (R-PRM-3), not a %s claim", in.Kind)
 		}
 		if err := commerce.CheckFen("asked_fen", in.AskedFen); err != nil {
+			return err
+		}
+		if err := commerce.CheckFen("postage_fen", in.PostageFen); err != nil {
 			return err
 		}
 		if err := commerce.CheckText("description", in.Description, commerce.MaxText); err != nil {
@@ -343,11 +359,19 @@ func (e *Engine) FileClaim(ctx context.Context, buyer task.Actor, orderID string
 		c = &judgment.Claim{ID: x.e.ids.New("clm"), OrderID: o.ID, ShopID: o.ShopID, BuyerID: o.BuyerID, Kind: in.Kind, Rule: rule,
 			Description: in.Description, AskedFen: in.AskedFen, Status: judgment.ClaimOpen, FiledAt: x.now,
 			WindowFrom: from, WindowUntil: until, PolicyVersion: r.Version}
+		data := map[string]any{"claim_id": c.ID, "kind": c.Kind, "asked_fen": c.AskedFen}
+		if in.Kind == policy.PromiseReturn {
+			// R-PRM-3: the bearer is the promise's, else the policy's default.
+			c.PostageBearer, c.PostageFen = p.PostageBearer, in.PostageFen
+			if c.PostageBearer == "" {
+				c.PostageBearer = r.Promises.ReturnPostage.DefaultBearer
+			}
+			data["postage_bearer"], data["postage_fen"] = c.PostageBearer, c.PostageFen
+		}
 		if err := x.tx.PutClaim(ctx, c); err != nil {
 			return err
 		}
-		return x.orderEvent(ctx, o, buyer, "claim_filed", rule, r.Version,
-			map[string]any{"claim_id": c.ID, "kind": c.Kind, "asked_fen": c.AskedFen})
+		return x.orderEvent(ctx, o, buyer, "claim_filed", rule, r.Version, data)
 	})
 	return c, err
 }
@@ -387,8 +411,14 @@ func (e *Engine) JudgeClaim(ctx context.Context, agent task.Actor, claimID strin
 		case j.Upheld && j.AmountFen != nil:
 			award = *j.AmountFen
 		}
-		if j.Upheld && award <= 0 {
+		postage := judgment.PostageCharge(c.PostageBearer, c.PostageFen)
+		if j.Upheld && (award < 0 || award == 0 && postage == 0) {
+			// An upheld return claim whose postage the shop bears may award
+			// nothing beyond the postage (R-PRM-3).
 			return apperr.Invalid("amount_fen", c.Rule, "an upheld claim awards compensation: give amount_fen > 0 (the claim asked %d)", c.AskedFen)
+		}
+		if j.Upheld && award == 0 && c.Kind == policy.PromiseDamageResend {
+			return apperr.Invalid("amount_fen", c.Rule, "an upheld damage claim names the compensation the shop may choose instead of a resend: give amount_fen > 0")
 		}
 		if err := commerce.CheckFen("amount_fen", award); err != nil {
 			return err
@@ -404,14 +434,40 @@ func (e *Engine) JudgeClaim(ctx context.Context, agent task.Actor, claimID strin
 		now := x.now
 		c.JudgedAt, c.JudgedBy, c.Reason = &now, agent.ID, j.Reason
 		data := map[string]any{"claim_id": c.ID, "kind": c.Kind}
-		if j.Upheld {
-			en, err := x.compensate(ctx, shop, o, r, c.Kind, c.Rule, c.ID, award, "claim "+c.ID+" upheld")
-			if err != nil {
+		switch {
+		case j.Upheld && c.Kind == policy.PromiseDamageResend:
+			// R-PRM-4: the shop chooses a resend or the compensation awarded
+			// by its deadline; nothing is paid until then.
+			due := x.now.Add(r.Promises.DamageRemedy.ChooseWithin.D())
+			c.Status, c.AwardedFen, c.RemedyDueAt = judgment.ClaimUpheld, award, &due
+			if err := x.setTimer(ctx, task.Timer{Subject: c.ID, Kind: TimerClaimRemedy, DueAt: timePromiseDue(due), SetAt: x.now, PolicyVersion: r.Version}); err != nil {
 				return err
 			}
-			c.Status, c.AwardedFen, c.EntryID = judgment.ClaimUpheld, award, en.ID
-			data["amount_fen"], data["entry_id"] = award, en.ID
-		} else {
+			data["amount_fen"], data["remedy_due_at"] = award, due
+		case j.Upheld:
+			c.Status, c.AwardedFen = judgment.ClaimUpheld, award
+			if award > 0 {
+				en, err := x.compensate(ctx, shop, o, r, c.Kind, c.Rule, c.ID, award, "claim "+c.ID+" upheld")
+				if err != nil {
+					return err
+				}
+				c.EntryID = en.ID
+				data["entry_id"] = en.ID
+			}
+			data["amount_fen"] = award
+			if postage > 0 {
+				// R-PRM-3: the shop bears the return postage; the buyer is repaid it.
+				en, err := x.compensate(ctx, shop, o, r, c.Kind, c.Rule, c.ID, postage, "claim "+c.ID+" upheld: return postage borne by the shop")
+				if err != nil {
+					return err
+				}
+				c.PostageEntryID = en.ID
+				data["postage_entry_id"] = en.ID
+			}
+			if c.PostageBearer != "" {
+				data["postage_bearer"], data["postage_fen"], data["postage_charged_fen"] = c.PostageBearer, c.PostageFen, postage
+			}
+		default:
 			c.Status = judgment.ClaimRejected
 		}
 		data["status"] = c.Status
@@ -424,4 +480,173 @@ func (e *Engine) JudgeClaim(ctx context.Context, agent task.Actor, claimID strin
 		return x.tx.AppendEvents(ctx, []task.Event{ev})
 	})
 	return c, err
+}
+
+// Claim timers (subject: the claim id) of an upheld damage claim (R-PRM-4).
+const (
+	// TimerClaimRemedy fires one second after the shop's deadline to choose
+	// a resend or compensation.
+	TimerClaimRemedy = "claim_remedy"
+	// TimerClaimResend fires one second after a chosen resend's deadline to ship.
+	TimerClaimResend = "claim_resend"
+)
+
+// claimShop checks that actor works for the claim's shop: its main account,
+// or a sub-account with the platform-task permission (R-ACC-1).
+func (x *txn) claimShop(ctx context.Context, actor task.Actor, c *judgment.Claim) error {
+	if actor.Role != task.RoleShopMain && actor.Role != task.RoleShopSub {
+		return apperr.Forbidden("role", "R-PRM-4", "only the shop answers an upheld claim, not a %s", actor.Role)
+	}
+	acc, err := x.tx.Account(ctx, actor.ID)
+	if err != nil || acc.ShopID != c.ShopID {
+		return apperr.Forbidden("not_your_shop", "", "account %s does not belong to shop %s", actor.ID, c.ShopID)
+	}
+	if (actor.Role == task.RoleShopMain) != (acc.Role == commerce.RoleMain) {
+		return apperr.Forbidden("role", "", "account %s is a %s account, not %s", actor.ID, acc.Role, actor.Role)
+	}
+	if !acc.Has(commerce.PermPlatformTask) {
+		return apperr.Forbidden("permission.platform_task", "R-ACC-1",
+			"sub-account %s lacks the platform-task permission (子账号管理 → 客户服务平台权限 → 服务待办 → 平台任务)", actor.ID)
+	}
+	return nil
+}
+
+// claimEvent appends an event about claim c to its order's history.
+func (x *txn) claimEvent(ctx context.Context, o *commerce.Order, c *judgment.Claim, actor task.Actor, action, version string, data map[string]any) error {
+	data["claim_id"] = c.ID
+	return x.orderEvent(ctx, o, actor, action, c.Rule, version, data)
+}
+
+// ChooseRemedy records the shop's choice of remedy on an upheld damage claim
+// (R-PRM-4), by the deadline the judgment set: compensation pays the awarded
+// amount now; a resend expects a shipment within the policy's
+// promises.damage_remedy.resend_within, or the platform compensates.
+func (e *Engine) ChooseRemedy(ctx context.Context, actor task.Actor, claimID, remedy string) (*judgment.Claim, error) {
+	var c *judgment.Claim
+	err := e.update(ctx, func(x *txn) error {
+		var err error
+		if c, err = x.tx.Claim(ctx, claimID); err != nil {
+			return apperr.NotFoundAs(err, "claim_id", "no claim %q", claimID)
+		}
+		if err := x.claimShop(ctx, actor, c); err != nil {
+			return err
+		}
+		if err := judgment.CheckRemedyChoice(c, remedy, x.now); err != nil {
+			return err
+		}
+		if err := x.tx.StopTimer(ctx, c.ID, TimerClaimRemedy); err != nil {
+			return err
+		}
+		return x.setRemedy(ctx, c, actor, remedy, judgment.RemedyByShop, "chosen by the shop")
+	})
+	return c, err
+}
+
+// setRemedy applies remedy to claim c: compensation writes the awarded
+// amount to the ledger (the deposit first where the promise says so); a
+// resend sets its deadline and timer.
+func (x *txn) setRemedy(ctx context.Context, c *judgment.Claim, actor task.Actor, remedy, by, why string) error {
+	o, err := x.order(ctx, "order_id", c.OrderID)
+	if err != nil {
+		return err
+	}
+	shop, r, err := x.promiseRules(ctx, o)
+	if err != nil {
+		return err
+	}
+	now := x.now
+	c.Remedy, c.RemedyBy, c.RemedyAt = remedy, by, &now
+	data := map[string]any{"remedy": remedy, "remedy_by": by, "reason": why}
+	switch remedy {
+	case judgment.RemedyCompensation:
+		en, err := x.compensate(ctx, shop, o, r, c.Kind, c.Rule, c.ID, c.AwardedFen, "claim "+c.ID+" upheld: compensation ("+why+")")
+		if err != nil {
+			return err
+		}
+		c.EntryID = en.ID
+		data["amount_fen"], data["entry_id"] = c.AwardedFen, en.ID
+	case judgment.RemedyResend:
+		due := x.now.Add(r.Promises.DamageRemedy.ResendWithin.D())
+		c.ResendDueAt = &due
+		if err := x.setTimer(ctx, task.Timer{Subject: c.ID, Kind: TimerClaimResend, DueAt: timePromiseDue(due), SetAt: x.now, PolicyVersion: r.Version}); err != nil {
+			return err
+		}
+		data["resend_due_at"] = due
+	}
+	if err := x.tx.PutClaim(ctx, c); err != nil {
+		return err
+	}
+	return x.claimEvent(ctx, o, c, actor, "claim_remedy_set", r.Version, data)
+}
+
+// ShipResend records the shipment of a resend the shop chose for an upheld
+// damage claim (R-PRM-4), by its deadline (at the deadline is in time).
+func (e *Engine) ShipResend(ctx context.Context, actor task.Actor, claimID, trackingNo string) (*judgment.Claim, error) {
+	var c *judgment.Claim
+	err := e.update(ctx, func(x *txn) error {
+		var err error
+		if c, err = x.tx.Claim(ctx, claimID); err != nil {
+			return apperr.NotFoundAs(err, "claim_id", "no claim %q", claimID)
+		}
+		if err := x.claimShop(ctx, actor, c); err != nil {
+			return err
+		}
+		trackingNo = strings.TrimSpace(trackingNo)
+		if trackingNo == "" {
+			return apperr.Invalid("tracking_no", "R-PRM-4", "a resend names its tracking number")
+		}
+		if err := commerce.CheckText("tracking_no", trackingNo, commerce.MaxShortText); err != nil {
+			return err
+		}
+		if err := judgment.CheckResend(c, x.now); err != nil {
+			return err
+		}
+		if err := x.tx.StopTimer(ctx, c.ID, TimerClaimResend); err != nil {
+			return err
+		}
+		o, err := x.order(ctx, "order_id", c.OrderID)
+		if err != nil {
+			return err
+		}
+		_, r, err := x.promiseRules(ctx, o)
+		if err != nil {
+			return err
+		}
+		now := x.now
+		c.ResendShippedAt, c.ResendTracking = &now, trackingNo
+		if err := x.tx.PutClaim(ctx, c); err != nil {
+			return err
+		}
+		return x.claimEvent(ctx, o, c, actor, "claim_resend_shipped", r.Version,
+			map[string]any{"tracking_no": trackingNo, "resend_due_at": *c.ResendDueAt})
+	})
+	return c, err
+}
+
+// claimRemedyFired handles TimerClaimRemedy: the shop chose no remedy by its
+// deadline, so the platform pays the awarded compensation (R-PRM-4).
+func (x *txn) claimRemedyFired(ctx context.Context, tm task.Timer) error {
+	c, err := x.tx.Claim(ctx, tm.Subject)
+	if err != nil {
+		return err
+	}
+	if c.Remedy != "" {
+		return nil
+	}
+	return x.setRemedy(ctx, c, systemActor("platform"), judgment.RemedyCompensation, judgment.RemedyByPlatform,
+		"no remedy chosen by "+c.RemedyDueAt.Format(time.RFC3339))
+}
+
+// claimResendFired handles TimerClaimResend: the resend did not ship by its
+// deadline, so the platform pays the awarded compensation instead (R-PRM-4).
+func (x *txn) claimResendFired(ctx context.Context, tm task.Timer) error {
+	c, err := x.tx.Claim(ctx, tm.Subject)
+	if err != nil {
+		return err
+	}
+	if c.Remedy != judgment.RemedyResend || c.ResendShippedAt != nil {
+		return nil
+	}
+	return x.setRemedy(ctx, c, systemActor("platform"), judgment.RemedyCompensation, judgment.RemedyByPlatform,
+		"resend not shipped by "+c.ResendDueAt.Format(time.RFC3339))
 }

@@ -94,12 +94,16 @@ func (e *Engine) FireDue(ctx context.Context, now time.Time, limit int) (FireRes
 }
 
 // orderTimers handle the order-level timers (subject: the order id) by
-// kind: the invoice deadlines (R-INV-2) and the time promise (R-PRM-1).
+// kind: the invoice deadlines (R-INV-2), the time promise (R-PRM-1) and an
+// upheld damage claim's remedy and resend deadlines (R-PRM-4, subject: the
+// claim id).
 // Every other timer is a task's, run by its lifecycle.
 var orderTimers = map[string]func(x *txn, ctx context.Context, tm task.Timer) error{
 	TimerInvoiceFirst:  (*txn).invoiceDeadline,
 	TimerInvoiceSecond: (*txn).invoiceDeadline,
 	TimerTimePromise:   (*txn).timePromiseFired,
+	TimerClaimRemedy:   (*txn).claimRemedyFired,
+	TimerClaimResend:   (*txn).claimResendFired,
 }
 
 // isOrderTimer tells the order-level timers from task timers.

@@ -154,6 +154,8 @@ var opActions = map[string]auth.Action{
 	// service promises
 	"file-claim":        auth.ActFileClaim,
 	"judge-claim":       auth.ActJudgeClaim,
+	"claim-remedy":      auth.ActClaimRemedy,
+	"ship-resend":       auth.ActClaimRemedy,
 	"get-claim":         auth.ActReadClaims,
 	"shop-compensation": auth.ActReadCompensation,
 	// evidence: giving it is the provide_evidence action, reading it is reading the task
@@ -557,7 +559,7 @@ func (s *Server) openSession(ctx context.Context, in *openSessionInput) (*openSe
 	token, csrf := auth.NewToken(auth.TokenPrefix), auth.NewToken("")
 	sess := &auth.Session{ID: auth.HashToken(token), PersonID: person.ID, CSRF: csrf, CreatedAt: now, LastSeen: now,
 		ExpiresAt: now.Add(s.sess.cfg.Lifetimes.Absolute)}
-	if err := s.eng.OpenSession(ctx, sess, ""); err != nil {
+	if err := s.eng.OpenSession(ctx, sess); err != nil {
 		return nil, err
 	}
 	secure, _ := ctx.Value(tlsKey{}).(bool)

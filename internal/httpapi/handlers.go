@@ -319,7 +319,8 @@ func (s *Server) createTask(ctx context.Context, in *createTaskInput) (*taskOutp
 type ReplyBody struct {
 	Text        string     `json:"text,omitempty"`
 	ContactedAt *time.Time `json:"contacted_at,omitempty" doc:"Collaborative replies: when the buyer was contacted; after the task's creation (R-COL-3)."`
-	Attempts    int        `json:"attempts,omitempty" minimum:"0" doc:"Collaborative unreachable replies: contact attempts (R-COL-3)."`
+	Channel     string     `json:"channel,omitempty" maxLength:"256" doc:"Collaborative replies: how the buyer was contacted, one of the policy's collaborative.contact_channels (wangwang, phone, sms, other); optional (R-COL-3)."`
+	Attempts    int        `json:"attempts,omitempty" minimum:"0" doc:"Collaborative unreachable replies: contact attempts, at least the policy's collaborative.unreachable_min_attempts (2: 多次联系不上, R-COL-3)."`
 	Evidence    []string   `json:"evidence,omitempty" doc:"Evidence references (negotiation or contact evidence)."`
 }
 
@@ -361,7 +362,7 @@ func (s *Server) act(ctx context.Context, in *actInput) (*taskOutput, error) {
 		Evidence: in.Body.Evidence.task(), ContinueRefusing: in.Body.ContinueRefusing, EvidenceRequest: in.Body.EvidenceRequest.task(),
 		Mark: in.Body.Mark.task()}
 	if r := in.Body.Reply; r != nil {
-		cmd.Reply = &task.Reply{Text: r.Text, ContactedAt: r.ContactedAt, Attempts: r.Attempts, Evidence: r.Evidence}
+		cmd.Reply = &task.Reply{Text: r.Text, ContactedAt: r.ContactedAt, Channel: r.Channel, Attempts: r.Attempts, Evidence: r.Evidence}
 	}
 	t, err := s.eng.Act(ctx, cmd)
 	if err != nil {

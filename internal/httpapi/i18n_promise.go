@@ -11,6 +11,14 @@ func init() {
 		"deposit.insufficient":    {"保证金余额不足", "The deposit does not cover the amount"},
 		"order.receipt_confirmed": {"订单已确认收货", "Receipt of the order was already confirmed"},
 		"order.closed":            {"订单已关闭", "The order has already closed"},
+		// R-PRM-4: an upheld damage claim's remedy (补寄 or compensation).
+		"claim.no_remedy":      {"该维权没有可选择的补救方式", "The claim has no remedy to choose"},
+		"claim.not_upheld":     {"维权尚未成立", "The claim is not upheld"},
+		"claim.remedy_chosen":  {"补救方式已确定", "The claim's remedy is already set"},
+		"claim.remedy_late":    {"选择补救方式的期限已过", "The deadline to choose the remedy has passed"},
+		"claim.no_resend":      {"该维权没有待补寄的商品", "The claim has no resend to ship"},
+		"claim.resend_shipped": {"补寄已发出", "The resend has already shipped"},
+		"claim.resend_late":    {"补寄期限已过", "The resend's deadline has passed"},
 	} {
 		titles[r] = t
 	}

@@ -22,6 +22,8 @@ func (s *Server) routesPromise() {
 	fc.DefaultStatus = http.StatusCreated
 	huma.Register(api, fc, s.fileClaim)
 	huma.Register(api, op("judge-claim", http.MethodPost, "/v1/claims/{id}/judge", "An agent upholds or rejects a claim; upheld writes compensation, from the deposit first where the rule says so (R-PRM-5, R-PRM-6)", platformOnly, "promises"), s.judgeClaim)
+	huma.Register(api, op("claim-remedy", http.MethodPost, "/v1/claims/{id}/remedy", "The shop chooses an upheld damage claim's remedy, resend or compensation, by its deadline (R-PRM-4)", platformOnly, "promises"), s.claimRemedy)
+	huma.Register(api, op("ship-resend", http.MethodPost, "/v1/claims/{id}/resend", "The shop ships the resend it chose for an upheld damage claim, by its deadline (R-PRM-4)", platformOnly, "promises"), s.shipResend)
 	huma.Register(api, op("get-claim", http.MethodGet, "/v1/claims/{id}", "A claim", anyKey, "promises"), s.getClaim)
 	huma.Register(api, op("shop-compensation", http.MethodGet, "/v1/shops/{id}/compensation", "A shop's compensation ledger and deposit balance (R-PRM-1..6)", anyKey, "promises"), s.shopCompensation)
 }
@@ -35,6 +37,7 @@ type fileClaimInput struct {
 		Kind        string     `json:"kind" required:"true" doc:"The promise claimed under: quality (R-PRM-2), return (R-PRM-3), damage_resend (R-PRM-4), designated_courier (R-PRM-5), arrival (R-PRM-6)."`
 		Description string     `json:"description" required:"true" maxLength:"4000" doc:"What went wrong."`
 		AskedFen    int64      `json:"asked_fen,omitempty" doc:"The compensation asked for, in fen."`
+		PostageFen  int64      `json:"postage_fen,omitempty" doc:"Return claims only: the return postage, in fen; charged to the shop when upheld if the promise's postage_bearer is shop (R-PRM-3)."`
 	}
 }
 
@@ -45,7 +48,7 @@ func (s *Server) fileClaim(ctx context.Context, in *fileClaimInput) (*claimOutpu
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.eng.FileClaim(ctx, a, in.ID, engine.ClaimInput{Kind: in.Body.Kind, Description: in.Body.Description, AskedFen: in.Body.AskedFen})
+	c, err := s.eng.FileClaim(ctx, a, in.ID, engine.ClaimInput{Kind: in.Body.Kind, Description: in.Body.Description, AskedFen: in.Body.AskedFen, PostageFen: in.Body.PostageFen})
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +73,50 @@ func (s *Server) judgeClaim(ctx context.Context, in *judgeClaimInput) (*claimOut
 		return nil, err
 	}
 	c, err := s.eng.JudgeClaim(ctx, a, in.ID, engine.ClaimJudgment{Upheld: in.Body.Upheld, AmountFen: in.Body.AmountFen, Reason: in.Body.Reason})
+	if err != nil {
+		return nil, err
+	}
+	return &claimOutput{Body: c}, nil
+}
+
+type claimRemedyInput struct {
+	ID             string `path:"id" doc:"The claim id."`
+	Actor          string `header:"X-Actor" doc:"Who acts, as role:id (e.g. shop_main:tb_main), when the body has no actor."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           struct {
+		Actor  *ActorBody `json:"actor,omitempty" doc:"The claim's shop: its main account or a sub-account with the platform-task permission."`
+		Remedy string     `json:"remedy" required:"true" enum:"resend,compensation" doc:"resend (补寄: ship again within promises.damage_remedy.resend_within) or compensation (the amount awarded, paid now)."`
+	}
+}
+
+func (s *Server) claimRemedy(ctx context.Context, in *claimRemedyInput) (*claimOutput, error) {
+	a, err := actorOf(in.Body.Actor, in.Actor)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.eng.ChooseRemedy(ctx, a, in.ID, in.Body.Remedy)
+	if err != nil {
+		return nil, err
+	}
+	return &claimOutput{Body: c}, nil
+}
+
+type shipResendInput struct {
+	ID             string `path:"id" doc:"The claim id."`
+	Actor          string `header:"X-Actor" doc:"Who acts, as role:id (e.g. shop_main:tb_main), when the body has no actor."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Apply at most once; a repeat returns the stored response."`
+	Body           struct {
+		Actor      *ActorBody `json:"actor,omitempty" doc:"The claim's shop."`
+		TrackingNo string     `json:"tracking_no" required:"true" maxLength:"256" doc:"The resend's tracking number."`
+	}
+}
+
+func (s *Server) shipResend(ctx context.Context, in *shipResendInput) (*claimOutput, error) {
+	a, err := actorOf(in.Body.Actor, in.Actor)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.eng.ShipResend(ctx, a, in.ID, in.Body.TrackingNo)
 	if err != nil {
 		return nil, err
 	}

@@ -37,8 +37,25 @@ type Claim struct {
 	Reason     string     `json:"reason,omitempty"`
 	AwardedFen int64      `json:"awarded_fen,omitempty"`
 	// EntryID is the compensation ledger entry an upheld claim wrote.
-	EntryID       string `json:"entry_id,omitempty"`
-	PolicyVersion string `json:"policy_version"`
+	EntryID string `json:"entry_id,omitempty"`
+	// Return promise (R-PRM-3): who bears the return postage (buyer or
+	// shop, from the promise or the policy's default), the postage the buyer
+	// states, and the ledger entry charging it to the shop when upheld.
+	PostageBearer  string `json:"postage_bearer,omitempty"`
+	PostageFen     int64  `json:"postage_fen,omitempty"`
+	PostageEntryID string `json:"postage_entry_id,omitempty"`
+	// Damage promise (R-PRM-4): an upheld claim's remedy, resend (补寄) or
+	// compensation, chosen by the shop by RemedyDueAt (RemedyBy shop) or
+	// set by the platform when it did not choose in time or a resend did
+	// not ship by ResendDueAt (RemedyBy platform).
+	Remedy          string     `json:"remedy,omitempty"`
+	RemedyBy        string     `json:"remedy_by,omitempty"`
+	RemedyDueAt     *time.Time `json:"remedy_due_at,omitempty"`
+	RemedyAt        *time.Time `json:"remedy_at,omitempty"`
+	ResendDueAt     *time.Time `json:"resend_due_at,omitempty"`
+	ResendShippedAt *time.Time `json:"resend_shipped_at,omitempty"`
+	ResendTracking  string     `json:"resend_tracking,omitempty"`
+	PolicyVersion   string     `json:"policy_version"`
 }
 
 // Judged reports whether an agent has judged the claim.

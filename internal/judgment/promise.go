@@ -185,3 +185,61 @@ func PayFromDeposit(kind string, r policy.PromiseRules) bool {
 	c, ok := r.Claims.For(kind)
 	return ok && c.DepositFirst
 }
+
+// Remedies of an upheld damage claim (R-PRM-4) and who chose them.
+const (
+	RemedyResend       = "resend"       // 补寄: the shop ships the item again
+	RemedyCompensation = "compensation" // the awarded amount is paid
+	RemedyByShop       = "shop"
+	RemedyByPlatform   = "platform" // the shop did not choose, or did not resend, in time
+)
+
+// Remedies are the remedies a shop may choose for an upheld damage claim.
+var Remedies = []string{RemedyResend, RemedyCompensation}
+
+// PostageCharge returns the return postage in fen an upheld return claim
+// charges to the shop (R-PRM-3): all of it when the shop bears the postage,
+// none when the buyer does.
+func PostageCharge(bearer string, postageFen int64) int64 {
+	if bearer != policy.BearerShop || postageFen <= 0 {
+		return 0
+	}
+	return postageFen
+}
+
+// CheckRemedyChoice refuses a shop's choice of remedy on claim c at time at
+// unless c is an upheld damage claim (R-PRM-4) whose remedy is still open and
+// at is no later than its deadline (closed at the end: a choice at the
+// deadline is in time, one second later the platform has compensated).
+func CheckRemedyChoice(c *Claim, remedy string, at time.Time) error {
+	const rule = "R-PRM-4"
+	switch {
+	case remedy != RemedyResend && remedy != RemedyCompensation:
+		return apperr.Invalid("remedy", rule, "remedy must be resend or compensation, got %q", remedy)
+	case c.Kind != policy.PromiseDamageResend:
+		return apperr.Conflict("claim.no_remedy", rule, "claim %s is under the %s promise; only a damage claim has a remedy to choose", c.ID, c.Kind)
+	case c.Status != ClaimUpheld:
+		return apperr.Conflict("claim.not_upheld", rule, "claim %s is %s; a remedy is chosen once it is upheld", c.ID, c.Status)
+	case c.Remedy != "":
+		return apperr.Conflict("claim.remedy_chosen", rule, "claim %s's remedy is %s already (chosen by the %s)", c.ID, c.Remedy, c.RemedyBy)
+	case c.RemedyDueAt != nil && at.After(*c.RemedyDueAt):
+		return apperr.Conflict("claim.remedy_late", rule, "the remedy of claim %s was due by %s", c.ID, stamp(*c.RemedyDueAt))
+	}
+	return nil
+}
+
+// CheckResend refuses the shipment of a resend on claim c at time at unless
+// the shop chose the resend and its deadline has not passed (a shipment at
+// the deadline is in time, R-PRM-4).
+func CheckResend(c *Claim, at time.Time) error {
+	const rule = "R-PRM-4"
+	switch {
+	case c.Remedy != RemedyResend:
+		return apperr.Conflict("claim.no_resend", rule, "claim %s has no resend to ship (remedy %q)", c.ID, c.Remedy)
+	case c.ResendShippedAt != nil:
+		return apperr.Conflict("claim.resend_shipped", rule, "claim %s's resend shipped at %s already", c.ID, stamp(*c.ResendShippedAt))
+	case c.ResendDueAt != nil && at.After(*c.ResendDueAt):
+		return apperr.Conflict("claim.resend_late", rule, "claim %s's resend was due by %s", c.ID, stamp(*c.ResendDueAt))
+	}
+	return nil
+}

@@ -66,6 +66,37 @@ const (
 type PromiseRules struct {
 	Time   TimePromiseRules `json:"time" yaml:"time"`
 	Claims PromiseClaims    `json:"claims" yaml:"claims"`
+	// ReturnPostage is who bears the return postage when a return promise
+	// names no bearer (R-PRM-3).
+	ReturnPostage ReturnPostageRules `json:"return_postage" yaml:"return_postage"`
+	// DamageRemedy is how an upheld damage claim is remedied (R-PRM-4).
+	DamageRemedy DamageRemedyRules `json:"damage_remedy" yaml:"damage_remedy"`
+}
+
+// Who bears a return's postage (R-PRM-3; values of a return promise's
+// postage_bearer and of promises.return_postage.default_bearer).
+const (
+	BearerBuyer = "buyer"
+	BearerShop  = "shop"
+)
+
+// PostageBearers are the values of a return promise's postage bearer.
+var PostageBearers = []string{BearerBuyer, BearerShop}
+
+// ReturnPostageRules say who pays the return postage (退货邮费) under a
+// return promise that names no bearer of its own (R-PRM-3: "按照约定的承担方来承担").
+type ReturnPostageRules struct {
+	// DefaultBearer is buyer or shop.
+	DefaultBearer string `json:"default_bearer" yaml:"default_bearer"`
+}
+
+// DamageRemedyRules time the remedy of an upheld damage claim (R-PRM-4): the
+// shop chooses a resend (补寄) or compensation within ChooseWithin of the
+// judgment; a resend ships within ResendWithin of the choice. A shop that
+// does not choose, or does not ship the resend, in time compensates.
+type DamageRemedyRules struct {
+	ChooseWithin Duration `json:"choose_within" yaml:"choose_within"`
+	ResendWithin Duration `json:"resend_within" yaml:"resend_within"`
 }
 
 // TimePromiseRules compute the time promise's compensation (R-PRM-1: 5 % of
@@ -300,6 +331,15 @@ func validateJudgment(rs *RuleSet, add func(path, format string, args ...any)) {
 	}
 
 	validateRate("promises.time", rs.Promises.Time, false, add)
+	if !Contains(PostageBearers, rs.Promises.ReturnPostage.DefaultBearer) {
+		add("promises.return_postage.default_bearer", "must be one of %s, got %q", strings.Join(PostageBearers, ", "), rs.Promises.ReturnPostage.DefaultBearer)
+	}
+	if dr := rs.Promises.DamageRemedy; dr.ChooseWithin <= 0 {
+		add("promises.damage_remedy.choose_within", "must be more than 0, got %s", dr.ChooseWithin)
+	}
+	if dr := rs.Promises.DamageRemedy; dr.ResendWithin <= 0 {
+		add("promises.damage_remedy.resend_within", "must be more than 0, got %s", dr.ResendWithin)
+	}
 	for _, kind := range PromiseKinds {
 		c, _ := rs.Promises.Claims.For(kind)
 		p := "promises.claims." + kind

@@ -43,7 +43,7 @@ versions:
         after_final_issue_within: 24h
       notify: {reminder_daily_cap: 10, reminder_on_create: true, card_types: []}
       messages: {agent_message_types: []}
-      collaborative: {channels: [card, sms]}
+      collaborative: {channels: [card, sms], contact_channels: [wangwang, phone, sms, other], unreachable_min_attempts: 2}
       complaints:
         shipping_standard: A
         invoice_standard: B
@@ -65,6 +65,8 @@ versions:
           damage_resend: {from: received, length: 7d, per_promise: true, end_event: none, deposit_first: false}
           designated_courier: {from: closed, length: 15d, per_promise: false, end_event: none, deposit_first: true}
           arrival: {from: closed, length: 15d, per_promise: false, end_event: none, deposit_first: true}
+        return_postage: {default_bearer: buyer}
+        damage_remedy: {choose_within: 48h, resend_within: 48h}
       liability:
         takeover: true
         window: 30d

@@ -246,6 +246,12 @@ func validate(rs *RuleSet) []Issue {
 	oneOf("notify.card_types", rs.Notify.CardTypes, TaskTypes, "task type")
 	oneOf("messages.agent_message_types", rs.Messages.AgentMessageTypes, TaskTypes, "task type")
 	oneOf("collaborative.channels", rs.Collaborative.Channels, CollabChannels, "channel")
+	if len(rs.Collaborative.ContactChannels) == 0 {
+		add("collaborative.contact_channels", "must list at least one channel a shop may contact the buyer by")
+	}
+	if rs.Collaborative.UnreachableMinAttempts < 1 {
+		add("collaborative.unreachable_min_attempts", "must be at least 1, got %d", rs.Collaborative.UnreachableMinAttempts)
+	}
 
 	if strings.TrimSpace(rs.Complaints.ShippingStandard) == "" {
 		add("complaints.shipping_standard", "must name the standard shipping complaints are judged by")

@@ -171,6 +171,12 @@ type MessageRules struct {
 type CollabRules struct {
 	// Channels by which the shop is told of a new task: card, sms.
 	Channels []string `json:"channels" yaml:"channels"`
+	// ContactChannels are the ways a shop may say it contacted the buyer
+	// in its reply (R-COL-3: "联系方式不限(旺旺、电话、短信等)").
+	ContactChannels []string `json:"contact_channels" yaml:"contact_channels"`
+	// UnreachableMinAttempts is the fewest contact attempts an "unreachable"
+	// reply states (R-COL-3: "多次联系不上").
+	UnreachableMinAttempts int `json:"unreachable_min_attempts" yaml:"unreachable_min_attempts"`
 }
 
 // ComplaintRules name the standards complaints are judged by (R-SLA-3 hooks)

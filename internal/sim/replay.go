@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -411,6 +412,9 @@ func (r *runner) do(s *Step) (any, error) {
 		if s.Amount != nil {
 			in.AskedFen = *s.Amount
 		}
+		if s.Postage != nil {
+			in.PostageFen = *s.Postage
+		}
 		c, err := r.eng.FileClaim(r.ctx, actor, s.Order, in)
 		if err == nil {
 			r.claims = append(r.claims, c.ID)
@@ -422,6 +426,15 @@ func (r *runner) do(s *Step) (any, error) {
 			return nil, err
 		}
 		return r.eng.JudgeClaim(r.ctx, agentOr(actor), cid, engine.ClaimJudgment{Upheld: s.Status == judgment.ClaimUpheld, AmountFen: s.Amount, Reason: s.Text})
+	case "choose_remedy", "ship_resend":
+		cid, err := r.ref(s.Claim, r.claims, "claim")
+		if err != nil {
+			return nil, err
+		}
+		if s.Do == "choose_remedy" {
+			return r.eng.ChooseRemedy(r.ctx, actor, cid, s.Remedy)
+		}
+		return r.eng.ShipResend(r.ctx, actor, cid, s.Text)
 	case "subscribe":
 		on := s.On == nil || *s.On
 		return r.eng.Subscribe(r.ctx, actor, actor.ID, qa.TopicAskEveryone, on)
@@ -568,8 +581,11 @@ func (r *runner) expect(n int, e *Expect) error {
 			if err != nil {
 				return err
 			}
-			if c.Status != e.ClaimStatus {
+			if e.ClaimStatus != "" && c.Status != e.ClaimStatus {
 				fail("claim %s is %s, want %s", cid, c.Status, e.ClaimStatus)
+			}
+			if remedy := cmp.Or(c.Remedy, "none"); e.ClaimRemedy != "" && remedy != e.ClaimRemedy {
+				fail("claim %s's remedy is %s, want %s", cid, remedy, e.ClaimRemedy)
 			}
 		}
 		if e.Shop != "" {

@@ -51,7 +51,8 @@ type Step struct {
 	Fact *commerce.Fact `yaml:"fact"`
 
 	// Do is a command: urge, keep_contacting, report_stall, chase_invoice,
-	// open_task, act, file_complaint, finish_complaint, file_claim, judge_claim.
+	// open_task, act, file_complaint, finish_complaint, file_claim, judge_claim,
+	// choose_remedy, ship_resend.
 	Do      string            `yaml:"do"`
 	Actor   string            `yaml:"actor"` // role:id, e.g. buyer:b1, shop_sub:s1, agent:a1
 	Order   string            `yaml:"order"`
@@ -70,6 +71,11 @@ type Step struct {
 	// takes claim (an id or $N), status, amount_fen (awarded) and text (reason).
 	Claim  string `yaml:"claim"`
 	Amount *int64 `yaml:"amount_fen"`
+	// Postage is a return claim's return postage in fen (R-PRM-3);
+	// choose_remedy takes claim and remedy (resend or compensation) and
+	// ship_resend claim and text (the tracking number) (R-PRM-4).
+	Postage *int64 `yaml:"postage_fen"`
+	Remedy  string `yaml:"remedy"`
 	// Judgment is an agent's judgment in an act step with action judge
 	// (R-COL-4..6, R-LIA-1): {liable: true, forged: general}.
 	Judgment *task.Judgment `yaml:"judgment"`
@@ -100,10 +106,12 @@ type Step struct {
 }
 
 // Reply is the seller's reply in an act step (collaborative replies need
-// contacted_at, R-COL-3; unreachable ones attempts and evidence).
+// contacted_at and may name the channel, R-COL-3; unreachable ones attempts
+// and evidence).
 type Reply struct {
 	Text        string     `yaml:"text"`
 	ContactedAt *time.Time `yaml:"contacted_at"`
+	Channel     string     `yaml:"channel"`
 	Attempts    int        `yaml:"attempts"`
 	Evidence    []string   `yaml:"evidence"`
 }
@@ -112,7 +120,7 @@ func (r *Reply) task() *task.Reply {
 	if r == nil {
 		return nil
 	}
-	out := &task.Reply{Text: r.Text, Attempts: r.Attempts, Evidence: r.Evidence}
+	out := &task.Reply{Text: r.Text, Channel: r.Channel, Attempts: r.Attempts, Evidence: r.Evidence}
 	if r.ContactedAt != nil {
 		t := r.ContactedAt.UTC()
 		out.ContactedAt = &t
@@ -155,6 +163,9 @@ type Expect struct {
 
 	Claim       string `yaml:"claim"` // a claim id or $N (R-PRM-2..6)
 	ClaimStatus string `yaml:"claim_status"`
+	// ClaimRemedy is an upheld damage claim's remedy (R-PRM-4): resend,
+	// compensation, or none while the shop has not chosen.
+	ClaimRemedy string `yaml:"claim_remedy"`
 
 	// Shop's deposit balance and compensation paid in all, in fen (R-PRM-1..6).
 	DepositFen     *int64 `yaml:"deposit_fen"`
@@ -181,7 +192,7 @@ type OutboxCount struct {
 
 // Commands are the values of a step's do key.
 var Commands = []string{"urge", "keep_contacting", "report_stall", "chase_invoice", "open_task", "act", "file_complaint", "finish_complaint",
-	"withdraw_complaint", "overturn_complaint", "overturn_judgment", "file_claim", "judge_claim", "subscribe", "ask", "answer"}
+	"withdraw_complaint", "overturn_complaint", "overturn_judgment", "file_claim", "judge_claim", "choose_remedy", "ship_resend", "subscribe", "ask", "answer"}
 
 // commandKeys lists, per command, the step keys it requires and those it may take.
 var commandKeys = map[string]struct{ required, optional []string }{
@@ -198,7 +209,9 @@ var commandKeys = map[string]struct{ required, optional []string }{
 	"withdraw_complaint": {required: []string{"actor", "complaint"}, optional: []string{"text"}},
 	"overturn_complaint": {required: []string{"complaint", "text"}, optional: []string{"actor"}},
 	"overturn_judgment":  {required: []string{"task", "text"}, optional: []string{"actor"}},
-	"file_claim":         {required: []string{"actor", "order", "kind", "text"}, optional: []string{"amount_fen"}},
+	"file_claim":         {required: []string{"actor", "order", "kind", "text"}, optional: []string{"amount_fen", "postage_fen"}},
+	"choose_remedy":      {required: []string{"actor", "claim", "remedy"}},
+	"ship_resend":        {required: []string{"actor", "claim", "text"}},
 	"judge_claim":        {required: []string{"claim", "status"}, optional: []string{"actor", "amount_fen", "text"}},
 	"subscribe":          {required: []string{"actor"}, optional: []string{"on"}},
 	"ask":                {required: []string{"actor", "product", "text"}},
@@ -422,6 +435,8 @@ func keysOf(st *Step) map[string]bool {
 	set("status", st.Status != "")
 	set("claim", st.Claim != "")
 	set("amount_fen", st.Amount != nil)
+	set("postage_fen", st.Postage != nil)
+	set("remedy", st.Remedy != "")
 	set("refund", st.Refund != nil)
 	set("evidence", st.Evidence != nil)
 	set("continue_refusing", st.ContinueRefusing)
@@ -537,7 +552,7 @@ func checkExpect(e *Expect) error {
 		e.EvidenceItems != nil || e.EvidenceDefault != nil
 	orderChecks := e.Urged != nil || e.InvoiceLate != nil || e.InvoiceSecondTimeout != nil || e.InvoiceIssued != nil || e.TakenOver != nil
 	complaintChecks := e.ComplaintStatus != "" || e.ComplaintKind != ""
-	claimChecks := e.ClaimStatus != ""
+	claimChecks := e.ClaimStatus != "" || e.ClaimRemedy != ""
 	shopChecks := e.DepositFen != nil || e.CompensatedFen != nil || e.Takeover != nil || e.Liable != nil || e.Points != nil
 	questionChecks := e.QuestionValid != nil || e.QuestionAnswers != nil || e.QuestionSuggested != nil
 	count(e.Tasks != nil)
@@ -552,7 +567,7 @@ func checkExpect(e *Expect) error {
 		return fmt.Errorf("checks nothing (give tasks, a task with state/outcome/…, an order with urged/invoice_…, a complaint with complaint_status/complaint_kind, a claim with claim_status, a shop with deposit_fen/compensated_fen/takeover/liable/points, a question with valid/answers/suggested, or outbox counts)")
 	}
 	if claimChecks != (e.Claim != "") {
-		return fmt.Errorf("claim and claim_status go together")
+		return fmt.Errorf("claim goes with claim_status or claim_remedy")
 	}
 	if shopChecks != (e.Shop != "") {
 		return fmt.Errorf("shop goes with deposit_fen, compensated_fen, takeover, liable or points")

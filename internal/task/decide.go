@@ -3,6 +3,7 @@ package task
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"aftersale/internal/apperr"
@@ -245,9 +246,15 @@ func guardHolds(g Guard, in *Input) (bool, error) {
 		if r.ContactedAt.After(in.Now) {
 			return false, apperr.Invalid("reply.contacted_at", "R-COL-3", "contact time %s is in the future", r.ContactedAt.UTC().Format(time.RFC3339))
 		}
+		if cs := in.Rules.Collaborative.ContactChannels; r.Channel != "" && !slices.Contains(cs, r.Channel) {
+			return false, apperr.Invalid("reply.channel", "R-COL-3", "contact channel must be one of %s, got %q (policy %s)",
+				strings.Join(cs, ", "), r.Channel, in.Rules.Version)
+		}
 		if in.Cmd.Action == ActCollabUnreachable {
-			if r.Attempts < 1 {
-				return false, apperr.Invalid("reply.attempts", "R-COL-3", "an unreachable reply states how many contact attempts were made")
+			// "多次联系不上": several attempts, at least the policy's minimum.
+			if least := in.Rules.Collaborative.UnreachableMinAttempts; r.Attempts < least {
+				return false, apperr.Invalid("reply.attempts", "R-COL-3",
+					"an unreachable reply states the contact attempts made, at least %d (多次联系不上); got %d (policy %s)", least, r.Attempts, in.Rules.Version)
 			}
 			if len(r.Evidence) == 0 {
 				return false, apperr.Invalid("reply.evidence", "R-COL-3", "an unreachable reply needs contact evidence")

@@ -139,8 +139,11 @@ type Reply struct {
 	// Collaborative replies (R-COL-2, R-COL-3).
 	Outcome     string     `json:"outcome,omitempty"` // agreed | not_agreed | unreachable
 	ContactedAt *time.Time `json:"contacted_at,omitempty"`
-	Attempts    int        `json:"attempts,omitempty"`
-	Evidence    []string   `json:"evidence,omitempty"`
+	// Channel is how the buyer was contacted (wangwang, phone, sms, other:
+	// collaborative.contact_channels); "" when the reply did not say.
+	Channel  string   `json:"channel,omitempty"`
+	Attempts int      `json:"attempts,omitempty"`
+	Evidence []string `json:"evidence,omitempty"`
 	// EvidenceRequired: the refusal hit an evidence-required scenario (R-EVD-1).
 	EvidenceRequired bool `json:"evidence_required,omitempty"`
 	// ContinueRefusing: refused without evidence after the reminder (R-EVD-2).
