@@ -58,6 +58,9 @@ type Shop struct {
 	MainAccount    string      `json:"main_account" yaml:"main_account"`
 	ShipFromRegion string      `json:"ship_from_region" yaml:"ship_from_region"`
 	InvoiceMode    InvoiceMode `json:"invoice_mode" yaml:"invoice_mode"`
+	// Kind is individual (个人店铺) or company (企业店铺); it decides the
+	// invoice modes the shop may use (R-INV-6). "" = not stated: any mode.
+	Kind string `json:"kind,omitempty" yaml:"kind"`
 	// SubAccounts is only used when the shop fact is ingested; stored
 	// accounts are read through the store.
 	SubAccounts []Account `json:"sub_accounts,omitempty" yaml:"sub_accounts"`

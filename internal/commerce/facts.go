@@ -307,6 +307,9 @@ func (s *Shop) validate(prefix string) error {
 		checkCount(prefix+".sub_accounts", len(s.SubAccounts), MaxSubAccounts)); err != nil {
 		return err
 	}
+	if s.Kind != "" && s.Kind != "individual" && s.Kind != "company" {
+		return apperr.Invalid(prefix+".kind", "R-INV-6", "kind must be individual or company, not %q", s.Kind)
+	}
 	if s.InvoiceMode != "" && !s.InvoiceMode.Valid() {
 		return apperr.Invalid(prefix+".invoice_mode", "R-INV-6", "invoice_mode must be tax_office_proxy, upload or automatic, not %q", s.InvoiceMode)
 	}

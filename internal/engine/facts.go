@@ -163,8 +163,8 @@ func (x *txn) shopFact(ctx context.Context, f *commerce.Fact) (func() error, err
 	s := *f.Shop
 	subs := s.SubAccounts
 	s.SubAccounts = nil
-	if s.InvoiceMode == "" {
-		s.InvoiceMode = commerce.InvoiceUpload
+	if err := x.shopInvoiceMode(&s, f); err != nil {
+		return nil, err
 	}
 	old, err := x.tx.Shop(ctx, s.ID)
 	if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {

@@ -650,3 +650,36 @@ func (x *txn) claimResendFired(ctx context.Context, tm task.Timer) error {
 	return x.setRemedy(ctx, c, systemActor("platform"), judgment.RemedyCompensation, judgment.RemedyByPlatform,
 		"resend not shipped by "+c.ResendDueAt.Format(time.RFC3339))
 }
+
+// shopInvoiceMode checks a shop fact's invoice mode against its kind and
+// fills in the default (R-INV-6): a shop that states its kind may use only
+// the modes policy invoice.modes_by_shop_kind gives that kind (individual:
+// the tax-office proxy; company: upload or automatic), the first by default.
+// A shop that states no kind keeps any mode, upload by default (facts of
+// older clients).
+func (x *txn) shopInvoiceMode(s *commerce.Shop, f *commerce.Fact) error {
+	if s.Kind == "" {
+		if s.InvoiceMode == "" {
+			s.InvoiceMode = commerce.InvoiceUpload
+		}
+		return nil
+	}
+	at := f.At
+	if at.IsZero() {
+		at = x.now
+	}
+	r, err := x.factRules(s.Platform, at, "at")
+	if err != nil {
+		return err
+	}
+	modes := r.Invoice.ModesByShopKind[s.Kind]
+	if s.InvoiceMode == "" && len(modes) > 0 {
+		s.InvoiceMode = commerce.InvoiceMode(modes[0])
+		return nil
+	}
+	if !slices.Contains(modes, string(s.InvoiceMode)) {
+		return apperr.Invalid("shop.invoice_mode", "R-INV-6", "a %s shop issues invoices by %s, not %s (policy %s)",
+			s.Kind, strings.Join(modes, " or "), s.InvoiceMode, r.Version)
+	}
+	return nil
+}

@@ -40,6 +40,7 @@ versions:
         points_per_case: 0
         points_cap: 6
         points_window: 30d
+        modes_by_shop_kind: {individual: [tax_office_proxy], company: [upload, automatic]}
         after_final_issue_within: 24h
       notify: {reminder_daily_cap: 10, reminder_on_create: true, card_types: []}
       messages: {agent_message_types: []}

@@ -238,6 +238,18 @@ func validate(rs *RuleSet) []Issue {
 		add("invoice.points_cap", "must be more than 0, got %d", in.PointsCap)
 	}
 	positive("invoice.points_window", in.PointsWindow)
+	for _, k := range ShopKinds {
+		if len(in.ModesByShopKind[k]) == 0 {
+			add("invoice.modes_by_shop_kind."+k, "must list the invoice modes a %s shop may use", k)
+		}
+	}
+	for k, ms := range in.ModesByShopKind {
+		if !Contains(ShopKinds, k) {
+			add("invoice.modes_by_shop_kind."+k, "unknown shop kind %q (want one of %s)", k, strings.Join(ShopKinds, ", "))
+			continue
+		}
+		oneOf("invoice.modes_by_shop_kind."+k, ms, InvoiceModes, "invoice mode")
+	}
 	positive("invoice.after_final_issue_within", in.AfterFinalIssueWithin)
 
 	if rs.Notify.ReminderDailyCap <= 0 {

@@ -147,7 +147,23 @@ type InvoiceRules struct {
 	// the final deadline gives the shop to issue the invoice, from the task's
 	// creation; the reply does not stop it (R-INV-4: 24h, seed 001).
 	AfterFinalIssueWithin Duration `json:"after_final_issue_within" yaml:"after_final_issue_within"`
+	// ModesByShopKind are the invoice modes each kind of shop may use
+	// (R-INV-6): individual shops the tax-office proxy, companies upload or
+	// automatic issuing. The first mode is the default of a shop of that kind.
+	ModesByShopKind map[string][]string `json:"modes_by_shop_kind" yaml:"modes_by_shop_kind"`
 }
+
+// Shop kinds (R-INV-6: 个人店铺 / 企业店铺), the keys of invoice.modes_by_shop_kind.
+const (
+	ShopIndividual = "individual"
+	ShopCompany    = "company"
+)
+
+// ShopKinds are the kinds of shop.
+var ShopKinds = []string{ShopIndividual, ShopCompany}
+
+// InvoiceModes are the invoice modes (R-INV-6), the values of invoice.modes_by_shop_kind.
+var InvoiceModes = []string{"tax_office_proxy", "upload", "automatic"}
 
 // NotifyRules are the reminder and card rules (R-NTF-1, R-NTF-2).
 type NotifyRules struct {
