@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"io"
 	"mime"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"aftersale/internal/auth"
 	"aftersale/internal/commerce"
 	"aftersale/internal/engine"
-	"aftersale/internal/policy"
 	"aftersale/internal/store"
 	"aftersale/internal/task"
 )
@@ -557,9 +555,4 @@ func (c *Console) togglePermission(q *req) (string, any, error) {
 	}
 	d.Flash = q.L.T("flash.saved")
 	return "accounts", d, nil
-}
-
-// rulesAt is the policy in force for a platform now.
-func (c *Console) rulesAt(ctx context.Context, p string, at time.Time) (*policy.RuleSet, error) {
-	return c.eng.Policy().At(commerce.Platform(p), at)
 }

@@ -194,23 +194,12 @@ func (e *Engine) SetPermission(ctx context.Context, actor task.Actor, accountID,
 	return out, err
 }
 
-// OpenSession stores a new session, drops the sessions whose absolute end
-// passed, and resets the login's failure counter (failKey; "" for none).
-func (e *Engine) OpenSession(ctx context.Context, s *auth.Session, failKey string) error {
+// OpenSession stores a new session and drops the sessions whose absolute
+// end passed.
+func (e *Engine) OpenSession(ctx context.Context, s *auth.Session) error {
 	return e.update(ctx, func(x *txn) error {
 		if _, err := x.tx.DeleteSessionsBefore(ctx, s.CreatedAt); err != nil {
 			return err
-		}
-		if failKey != "" {
-			n, err := x.tx.Counter(ctx, failKey)
-			if err != nil {
-				return err
-			}
-			if n != 0 {
-				if _, err := x.tx.IncrCounter(ctx, failKey, -n); err != nil {
-					return err
-				}
-			}
 		}
 		return x.tx.PutSession(ctx, s)
 	})
@@ -234,17 +223,6 @@ func (e *Engine) TouchSession(ctx context.Context, id string, now time.Time) err
 // CloseSession ends a session (signing out).
 func (e *Engine) CloseSession(ctx context.Context, id string) error {
 	return e.update(ctx, func(x *txn) error { return x.tx.DeleteSession(ctx, id) })
-}
-
-// LoginFailed counts a failed sign-in under key and returns the count.
-func (e *Engine) LoginFailed(ctx context.Context, key string) (int64, error) {
-	var n int64
-	err := e.update(ctx, func(x *txn) error {
-		var err error
-		n, err = x.tx.IncrCounter(ctx, key, 1)
-		return err
-	})
-	return n, err
 }
 
 // SetReminders turns a shop account's task reminders (R-NTF-1: pop-ups it

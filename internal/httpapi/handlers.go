@@ -31,9 +31,6 @@ type ActorBody struct {
 	ID   string `json:"id" required:"true" minLength:"1" maxLength:"128" doc:"The buyer id, the shop account id or the agent id."`
 }
 
-// actorHeaderDoc documents the X-Actor header, the alternative to a body actor.
-const actorHeaderDoc = "Who acts, as role:id (e.g. buyer:b1), when the body has no actor."
-
 // actorOf resolves the actor from the body, else from the X-Actor header.
 func actorOf(body *ActorBody, header string) (task.Actor, error) {
 	if body != nil {

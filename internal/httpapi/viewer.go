@@ -44,13 +44,6 @@ func (v viewer) shopOf(ctx context.Context, tx store.ReadTx) (string, error) {
 	return engine.Viewer(v).ShopOf(ctx, tx)
 }
 
-// sees reports whether the viewer may see an event of visibility vis
-// (R-MSG-2; engine.Viewer.Sees).
-func (v viewer) sees(vis task.Visibility) bool { return engine.Viewer(v).Sees(vis) }
-
-// filter keeps the events the viewer may see.
-func (v viewer) filter(evs []task.Event) []task.Event { return engine.Viewer(v).Filter(evs) }
-
 // parseDuration reads 90m, 24h, 10d, 1d12h.
 func parseDuration(s string) (time.Duration, error) {
 	d, err := policy.ParseDuration(s)

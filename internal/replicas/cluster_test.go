@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,10 +53,8 @@ func binary(t *testing.T) string {
 			return
 		}
 		bin.path = filepath.Join(bin.dir, "aftersale")
-		goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goCmd); err != nil {
-			goCmd = "go"
-		}
+		// go test puts its own GOROOT/bin first on the test's PATH.
+		goCmd := "go"
 		// crashtest: AFTERSALE_TEST_CRASH_AFTER_COMMIT works (crash_test.go).
 		out, err := exec.Command(goCmd, "build", "-tags", "crashtest", "-o", bin.path, "aftersale/cmd/aftersale").CombinedOutput()
 		if err != nil {
