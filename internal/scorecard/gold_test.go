@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -185,7 +186,7 @@ func (failing) Assess(l Period, _ []DayCounts) Verdict {
 func TestGoldDoesNotChangeInvoiceRules_R_GLD_3(t *testing.T) {
 	before := rules(t, commerce.Taobao, bj(2022, 11, 30, 0, 0, 0)).Invoice
 	after := rules(t, commerce.Taobao, bj(2022, 12, 20, 0, 0, 0)).Invoice
-	if before != after {
+	if !reflect.DeepEqual(before, after) {
 		t.Errorf("invoice rules changed: %+v → %+v", before, after)
 	}
 }
