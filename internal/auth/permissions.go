@@ -123,7 +123,7 @@ var Table = []Entry{
 	{ActReadUrged, staff, "", "R-URG-3", "GET /v1/shops/{id}/urged-orders (own shop)"},
 	{ActAsk, buyerOnly, "", "R-QA-1", "POST /v1/products/{id}/questions"},
 	{ActAnswer, []Role{RoleBuyer, RoleShopMain}, "", "R-QA-2", "POST /v1/questions/{id}/answers (buyers: when invited; the shop: its main account)"},
-	{ActReadQuestions, everyone, "", "R-QA-4", "GET /v1/products/{id}/questions, GET /v1/questions/{id} (valid questions only)"},
+	{ActReadQuestions, everyone, "", "R-QA-4", "GET /v1/products/{id}/questions, GET /v1/questions/{id}, GET /v1/questions/{id}/answers/{answer}/pictures/{n} (valid questions only)"},
 	{ActReadShopQuestions, []Role{RoleShopMain, RoleAgent, RoleOperator}, "", "R-QA-3", "GET /v1/shops/{id}/questions (own shop)"},
 	{ActSubscribe, []Role{RoleShopMain}, "", "R-QA-1", "POST /v1/accounts/{id}/subscriptions (own account)"},
 	{ActReadAccounts, []Role{RoleShopMain, RoleAgent, RoleOperator}, "", "", "GET /v1/shops/{id}/accounts (own shop)"},

@@ -10,7 +10,9 @@ import (
 
 	"aftersale/internal/apperr"
 	"aftersale/internal/commerce"
+	"aftersale/internal/evidence"
 	"aftersale/internal/notify"
+	"aftersale/internal/policy"
 	"aftersale/internal/qa"
 	"aftersale/internal/store"
 	"aftersale/internal/task"
@@ -122,6 +124,21 @@ func (e *Engine) Ask(ctx context.Context, buyer task.Actor, productID, text stri
 // answer stops the suggestion timer (R-QA-3); the shop's own answer does
 // not ("没有用户回答").
 func (e *Engine) Answer(ctx context.Context, actor task.Actor, questionID, text string) (*qa.Answer, error) {
+	return e.AnswerWithPictures(ctx, actor, questionID, text, nil)
+}
+
+// PictureInput is a picture given with an answer: its file name and bytes.
+type PictureInput struct {
+	Name string
+	Data []byte
+}
+
+// AnswerWithPictures is Answer with pictures (e.g. a quality report, seed
+// 001 温馨提示 2), stored as evidence files are: each picture's type is
+// sniffed from its bytes and must be one of the policy's
+// qa.answer_pictures.types, at most max_bytes, at most max_count of them;
+// the bytes are kept by SHA-256 in the attachment store (R-QA-2).
+func (e *Engine) AnswerWithPictures(ctx context.Context, actor task.Actor, questionID, text string, pics []PictureInput) (*qa.Answer, error) {
 	var out *qa.Answer
 	err := e.update(ctx, func(x *txn) error {
 		q, err := x.tx.Question(ctx, questionID)
@@ -150,7 +167,11 @@ func (e *Engine) Answer(ctx context.Context, actor task.Actor, questionID, text 
 		if err := qa.CheckText("text", "R-QA-2", text, &r.QA); err != nil {
 			return err
 		}
-		a := &qa.Answer{ID: x.e.ids.New("ans"), QuestionID: q.ID, By: by, AuthorID: actor.ID, Text: text, At: x.now}
+		pictures, err := x.answerPictures(ctx, pics, &r.QA.AnswerPictures, r.Version)
+		if err != nil {
+			return err
+		}
+		a := &qa.Answer{ID: x.e.ids.New("ans"), QuestionID: q.ID, By: by, AuthorID: actor.ID, Text: text, Pictures: pictures, At: x.now}
 		if err := x.tx.InsertAnswer(ctx, a); err != nil {
 			return err
 		}
@@ -170,7 +191,7 @@ func (e *Engine) Answer(ctx context.Context, actor task.Actor, questionID, text 
 		}
 		out = a
 		return x.questionEvent(ctx, q, actor, "question_answered", "R-QA-2", r.Version, task.Public,
-			map[string]any{"answer_id": a.ID, "by": by, "suggestion_cancelled": cancelled})
+			map[string]any{"answer_id": a.ID, "by": by, "suggestion_cancelled": cancelled, "pictures": len(pictures)})
 	})
 	return out, err
 }
@@ -328,4 +349,38 @@ func (x *txn) orderProducts(ctx context.Context, o *commerce.Order) (func() erro
 		}
 		return nil
 	}, nil
+}
+
+// answerPictures checks an answer's pictures against the policy and stores
+// their bytes as evidence files are (by SHA-256); nothing is stored when one
+// is refused, since the whole answer is refused in the same transaction.
+func (x *txn) answerPictures(ctx context.Context, pics []PictureInput, p *policy.QAPictureRules, version string) ([]qa.Picture, error) {
+	if len(pics) == 0 {
+		return nil, nil
+	}
+	if len(pics) > p.MaxCount {
+		return nil, apperr.Invalid("pictures", "R-QA-2", "an answer carries at most %d pictures, got %d (policy %s)", p.MaxCount, len(pics), version)
+	}
+	out := make([]qa.Picture, 0, len(pics))
+	for i, pic := range pics {
+		f := fmt.Sprintf("pictures[%d]", i)
+		switch {
+		case len(pic.Data) == 0:
+			return nil, apperr.Invalid(f, "R-QA-2", "the picture is empty")
+		case int64(len(pic.Data)) > p.MaxBytes:
+			return nil, apperr.Invalid(f, "R-QA-2", "the picture has %d bytes; the limit is %d (policy %s)", len(pic.Data), p.MaxBytes, version)
+		case len(pic.Name) > 255:
+			return nil, apperr.Invalid(f+".name", "R-QA-2", "the file name has %d bytes; at most 255", len(pic.Name))
+		}
+		ct := evidence.Sniff(pic.Data)
+		if !slices.Contains(p.Types, ct) {
+			return nil, apperr.Invalid(f, "R-QA-2", "the picture's content is %s; accepted: %s (policy %s)", ct, strings.Join(p.Types, ", "), version)
+		}
+		sum := evidence.SHA256(pic.Data)
+		if err := x.tx.PutAttachmentBytes(ctx, sum, pic.Data); err != nil {
+			return nil, err
+		}
+		out = append(out, qa.Picture{Name: pic.Name, ContentType: ct, Size: int64(len(pic.Data)), SHA256: sum})
+	}
+	return out, nil
 }

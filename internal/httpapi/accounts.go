@@ -170,6 +170,7 @@ var opActions = map[string]auth.Action{
 	"answer-question":   auth.ActAnswer,
 	"product-questions": auth.ActReadQuestions,
 	"get-question":      auth.ActReadQuestions,
+	"answer-picture":    auth.ActReadQuestions,
 	"shop-questions":    auth.ActReadShopQuestions,
 	"set-subscription":  auth.ActSubscribe,
 	// scorecards

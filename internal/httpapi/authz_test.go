@@ -192,6 +192,11 @@ func TestAuthorizationMatrix_R_ACC_1(t *testing.T) {
 	if !q.Valid || q.Invited != 1 {
 		t.Fatalf("question %+v", q)
 	}
+	var pictured struct {
+		ID string `json:"id"`
+	}
+	e.ok(e.post("/v1/questions/"+q.ID+"/answers", map[string]any{"actor": actor("shop_main", "tb_main"), "text": "附质检报告",
+		"pictures": []map[string]any{{"name": "report.png", "data": []byte(png)}}}), http.StatusCreated, &pictured)
 	if err := webhook.New(webhook.Config{Store: e.st, Clock: e.clock}).Fanout(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -271,6 +276,10 @@ func TestAuthorizationMatrix_R_ACC_1(t *testing.T) {
 		{name: "get claim", method: "GET", path: "/v1/claims/" + clm.ID, action: auth.ActReadClaims, may: readers, except: noPerm},
 		{name: "judge claim", method: "POST", path: "/v1/claims/" + clm.ID + "/judge", body: withActor("agent", "a1", map[string]any{"upheld": false, "reason": "same courier"}),
 			action: auth.ActJudgeClaim, may: agentOrKey},
+		{name: "claim remedy", method: "POST", path: "/v1/claims/" + clm.ID + "/remedy", body: withActor("shop_main", "tb_main", map[string]any{"remedy": "resend"}),
+			action: auth.ActClaimRemedy, may: seller, except: noPerm},
+		{name: "ship resend", method: "POST", path: "/v1/claims/" + clm.ID + "/resend", body: withActor("shop_main", "tb_main", map[string]any{"tracking_no": "SF1"}),
+			action: auth.ActClaimRemedy, may: seller, except: noPerm},
 		{name: "compensation", method: "GET", path: "/v1/shops/tb/compensation", action: auth.ActReadCompensation, may: []string{cMain, cSubYes, cAgent, cOperator, cPlatform, cOpKey}, except: noPerm},
 		{name: "scorecard", method: "GET", path: "/v1/shops/tb/scorecard", action: auth.ActReadStanding, may: staff},
 		{name: "points", method: "GET", path: "/v1/shops/tb/points", action: auth.ActReadStanding, may: staff},
@@ -324,6 +333,7 @@ func TestAuthorizationMatrix_R_ACC_1(t *testing.T) {
 			action: auth.ActAsk, may: []string{cBuyer, cPlatform}},
 		{name: "product questions", method: "GET", path: "/v1/products/p1/questions", action: auth.ActReadQuestions, may: everyone},
 		{name: "get question", method: "GET", path: "/v1/questions/" + q.ID, action: auth.ActReadQuestions, may: everyone},
+		{name: "answer picture", method: "GET", path: "/v1/questions/" + q.ID + "/answers/" + pictured.ID + "/pictures/0", action: auth.ActReadQuestions, may: everyone},
 		{name: "answer question", method: "POST", path: "/v1/questions/" + q.ID + "/answers", body: withActor("shop_main", "tb_main", map[string]any{"text": "不会缩水"}),
 			action: auth.ActAnswer, may: []string{cBuyer, cMain, cPlatform}},
 		{name: "shop questions", method: "GET", path: "/v1/shops/tb/questions", action: auth.ActReadShopQuestions, may: []string{cMain, cAgent, cOperator, cPlatform, cOpKey}},
@@ -467,6 +477,10 @@ func routeOf(p string) string {
 			parts[i] = "{item}"
 		case parts[i-1] == "policies":
 			parts[i] = "{platform}"
+		case parts[i-1] == "answers":
+			parts[i] = "{answer}"
+		case parts[i-1] == "pictures":
+			parts[i] = "{n}"
 		}
 	}
 	return strings.Join(parts, "/")

@@ -2,11 +2,14 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
+	"mime"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"aftersale/internal/apperr"
+	"aftersale/internal/engine"
 	"aftersale/internal/qa"
 	"aftersale/internal/store"
 )
@@ -21,7 +24,9 @@ func (s *Server) routesQA() {
 	huma.Register(api, op("product-questions", http.MethodGet, "/v1/products/{id}/questions", "A product's valid questions with their answers, newest first (R-QA-4)", anyKey, "qa"), s.productQuestions)
 	ans := op("answer-question", http.MethodPost, "/v1/questions/{id}/answers", "The shop's main account or an invited past buyer answers (R-QA-2)", platformOnly, "qa")
 	ans.DefaultStatus = http.StatusCreated
+	ans.MaxBodyBytes = maxUploadBody // pictures, base64 (R-QA-2)
 	huma.Register(api, ans, s.answerQuestion)
+	huma.Register(api, op("answer-picture", http.MethodGet, "/v1/questions/{id}/answers/{answer}/pictures/{n}", "An answer's picture's bytes (R-QA-2; the question must be valid, R-QA-4)", anyKey, "qa"), s.getAnswerPicture)
 	huma.Register(api, op("get-question", http.MethodGet, "/v1/questions/{id}", "A valid question with its answers (R-QA-4: invalid ones are not found)", anyKey, "qa"), s.getQuestion)
 	huma.Register(api, op("shop-questions", http.MethodGet, "/v1/shops/{id}/questions", "The shop's valid questions, e.g. the unanswered ones (R-QA-3)", anyKey, "qa"), s.shopQuestions)
 	huma.Register(api, op("set-subscription", http.MethodPost, "/v1/accounts/{id}/subscriptions", "The main account subscribes to 问大家 reminders (消息订阅 → 系统消息 → 售后服务 → 问大家, R-QA-1)", platformOnly, "qa"), s.setSubscription)
@@ -61,7 +66,15 @@ type answerInput struct {
 	Body           struct {
 		Actor *ActorBody `json:"actor,omitempty" doc:"The shop's main account, or a past buyer the system invited (R-QA-2)."`
 		Text  string     `json:"text" required:"true" maxLength:"4000"`
+		// Pictures are optional: an answer without them is as before.
+		Pictures []PictureBody `json:"pictures,omitempty" maxItems:"32" doc:"Pictures supporting the answer (e.g. a quality report, 质检报告; R-QA-2): at most the policy's qa.answer_pictures.max_count (9), each at most max_bytes (5 MiB) of an image type sniffed from the bytes. Stored as evidence files are, by SHA-256."`
 	}
+}
+
+// PictureBody is one picture of an answer: a file name and the bytes, base64.
+type PictureBody struct {
+	Name string `json:"name,omitempty" maxLength:"255" doc:"The file name."`
+	Data []byte `json:"data" required:"true" doc:"The picture's bytes, base64."`
 }
 
 type answerOutput struct{ Body *qa.Answer }
@@ -71,7 +84,11 @@ func (s *Server) answerQuestion(ctx context.Context, in *answerInput) (*answerOu
 	if err != nil {
 		return nil, err
 	}
-	ans, err := s.eng.Answer(ctx, a, in.ID, in.Body.Text)
+	pics := make([]engine.PictureInput, len(in.Body.Pictures))
+	for i, p := range in.Body.Pictures {
+		pics[i] = engine.PictureInput{Name: p.Name, Data: p.Data}
+	}
+	ans, err := s.eng.AnswerWithPictures(ctx, a, in.ID, in.Body.Text, pics)
 	if err != nil {
 		return nil, err
 	}
@@ -259,4 +276,55 @@ func (s *Server) getQuestion(ctx context.Context, in *getQuestionInput) (*questi
 		return nil, err
 	}
 	return &questionViewOutput{Body: out}, nil
+}
+
+type getAnswerPictureInput struct {
+	ID     string `path:"id" doc:"The question id."`
+	Answer string `path:"answer" doc:"The answer id."`
+	N      int    `path:"n" minimum:"0" doc:"The picture's index in the answer's pictures, from 0."`
+}
+
+// getAnswerPicture serves one picture of an answer from the attachment
+// store, as an evidence file is served (R-QA-2); an invalid question's
+// answers do not exist for readers (R-QA-4).
+func (s *Server) getAnswerPicture(ctx context.Context, in *getAnswerPictureInput) (*attachmentBytesOutput, error) {
+	var out *attachmentBytesOutput
+	err := s.eng.Store().View(ctx, func(tx store.ReadTx) error {
+		q, err := tx.Question(ctx, in.ID)
+		if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
+			return err
+		}
+		if q == nil || !q.Visible() {
+			return apperr.NotFound("id", "no question %q", in.ID)
+		}
+		as, err := tx.Answers(ctx, []string{q.ID})
+		if err != nil {
+			return err
+		}
+		for _, a := range as {
+			if a.ID != in.Answer {
+				continue
+			}
+			if in.N < 0 || in.N >= len(a.Pictures) {
+				return apperr.NotFound("n", "answer %s has %d pictures; no picture %d", a.ID, len(a.Pictures), in.N)
+			}
+			p := a.Pictures[in.N]
+			b, err := tx.AttachmentBytes(ctx, p.SHA256)
+			if err != nil {
+				return err
+			}
+			name := p.Name
+			if name == "" {
+				name = fmt.Sprintf("%s-%d", a.ID, in.N)
+			}
+			out = &attachmentBytesOutput{ContentType: p.ContentType, Digest: p.SHA256, NoSniff: "nosniff",
+				ContentDisposition: mime.FormatMediaType("attachment", map[string]string{"filename": name}), Body: b}
+			return nil
+		}
+		return apperr.NotFound("answer", "question %s has no answer %q", q.ID, in.Answer)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

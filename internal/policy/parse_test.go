@@ -86,6 +86,7 @@ versions:
       qa:
         suggest_after: 1d
         invite: {count: 3, lookback: 90d, pick: most_recent}
+        answer_pictures: {max_count: 9, max_bytes: 5242880, types: [image/png, image/jpeg]}
         validity:
           min_length: 5
           max_length: 200

@@ -30,6 +30,20 @@ type QARules struct {
 	Invite QAInviteRules `json:"invite" yaml:"invite"`
 	// Validity says what the system judges not a valid question (R-QA-4).
 	Validity QAValidityRules `json:"validity" yaml:"validity"`
+	// AnswerPictures bound the pictures an answer may carry (R-QA-2, seed
+	// 001 温馨提示 1-2: "上图来补充信息可信度(比如质检报告等)").
+	AnswerPictures QAPictureRules `json:"answer_pictures" yaml:"answer_pictures"`
+}
+
+// QAPictureRules bound an answer's pictures, stored as evidence files are
+// (content-addressed bytes, the type sniffed from them).
+type QAPictureRules struct {
+	// MaxCount is the most pictures an answer carries (0: none allowed).
+	MaxCount int `json:"max_count" yaml:"max_count"`
+	// MaxBytes is the largest picture.
+	MaxBytes int64 `json:"max_bytes" yaml:"max_bytes"`
+	// Types are the accepted content types, as sniffed from the bytes.
+	Types []string `json:"types" yaml:"types"`
 }
 
 // QAInviteRules choose the past buyers invited to answer a new question (R-QA-2).
@@ -141,6 +155,15 @@ func validateQA(rs *RuleSet, add func(path, format string, args ...any)) {
 	}
 	if !Contains(QAPicks, in.Pick) {
 		add("qa.invite.pick", "must be one of %s, got %q", strings.Join(QAPicks, ", "), in.Pick)
+	}
+	if p := q.AnswerPictures; p.MaxCount < 0 {
+		add("qa.answer_pictures.max_count", "must not be negative (0 allows none), got %d", p.MaxCount)
+	}
+	if p := q.AnswerPictures; p.MaxBytes <= 0 {
+		add("qa.answer_pictures.max_bytes", "must be more than 0, got %d", p.MaxBytes)
+	}
+	if p := q.AnswerPictures; len(p.Types) == 0 {
+		add("qa.answer_pictures.types", "must list at least one content type")
 	}
 	v := &q.Validity
 	if v.MinLength < 1 {

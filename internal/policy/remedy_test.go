@@ -6,10 +6,11 @@ import (
 	"testing"
 )
 
-// R-PRM-3, R-PRM-4, R-COL-3: the return postage's default bearer, the damage
-// remedy's deadlines and the collaborative reply's contact channels and
-// minimum attempts are policy data, checked: a known bearer, deadlines of
-// more than 0, at least one channel and at least 1 attempt.
+// R-PRM-3, R-PRM-4, R-COL-3, R-QA-2: the return postage's default bearer,
+// the damage remedy's deadlines, the collaborative reply's contact channels
+// and minimum attempts and an answer's pictures are policy data, checked: a
+// known bearer, deadlines of more than 0, at least one channel, at least 1
+// attempt, a picture count not negative (0: none), a size above 0, a type.
 func TestParseFileIssues_R_PRM_3_4_R_COL_3(t *testing.T) {
 	for _, c := range []struct {
 		name, old, new, path string
@@ -22,6 +23,11 @@ func TestParseFileIssues_R_PRM_3_4_R_COL_3(t *testing.T) {
 		{"no channels", "contact_channels: [wangwang, phone, sms, other]", "contact_channels: []", "versions[0].rules.collaborative.contact_channels"},
 		{"zero attempts", "unreachable_min_attempts: 2", "unreachable_min_attempts: 0", "versions[0].rules.collaborative.unreachable_min_attempts"},
 		{"one attempt", "unreachable_min_attempts: 2", "unreachable_min_attempts: 1", ""},
+		// R-QA-2: an answer's pictures.
+		{"negative picture count", "max_count: 9,", "max_count: -1,", "versions[0].rules.qa.answer_pictures.max_count"},
+		{"no pictures allowed", "max_count: 9,", "max_count: 0,", ""},
+		{"zero picture bytes", "max_bytes: 5242880, types", "max_bytes: 0, types", "versions[0].rules.qa.answer_pictures.max_bytes"},
+		{"no picture types", "types: [image/png, image/jpeg]}", "types: []}", "versions[0].rules.qa.answer_pictures.types"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if strings.Count(validFile, c.old) != 1 {

@@ -66,12 +66,24 @@ type Question struct {
 
 // Answer is one answer to a question.
 type Answer struct {
-	ID         string    `json:"id"`
-	QuestionID string    `json:"question_id"`
-	By         string    `json:"by"`        // shop | buyer
-	AuthorID   string    `json:"author_id"` // the main account or the buyer
-	Text       string    `json:"text"`
-	At         time.Time `json:"at"`
+	ID         string `json:"id"`
+	QuestionID string `json:"question_id"`
+	By         string `json:"by"`        // shop | buyer
+	AuthorID   string `json:"author_id"` // the main account or the buyer
+	Text       string `json:"text"`
+	// Pictures the answer carries (e.g. a quality report, 质检报告), stored
+	// as evidence files are: the bytes by SHA-256, the type sniffed.
+	Pictures []Picture `json:"pictures,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// Picture is one picture of an answer: its bytes are kept in the
+// attachment store under SHA256.
+type Picture struct {
+	Name        string `json:"name,omitempty"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
 }
 
 // Invalidity is why the system judges a question not valid (R-QA-4).
