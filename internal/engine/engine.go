@@ -335,19 +335,6 @@ func retryRaces(ctx context.Context, run func() (ran bool, err error)) error {
 	}
 }
 
-// retry runs run again, a few times, when it failed with store.ErrRetry.
-// update retries by itself (retryRaces); this older outer loop is left only
-// around the timer sweep (FireDue), where it adds runs to a background job.
-func retry(run func() error) error {
-	var err error
-	for range 4 {
-		if err = run(); !errors.Is(err, store.ErrRetry) {
-			return err
-		}
-	}
-	return err
-}
-
 // update runs fn in a write transaction, again when the transaction lost a
 // race (retryRaces): fn must build all its state inside, and may run more
 // than once (only the last run's writes commit).

@@ -25,70 +25,68 @@ type FireResult struct {
 // effects, so nothing fires twice.
 func (e *Engine) FireDue(ctx context.Context, now time.Time, limit int) (FireResult, error) {
 	var res FireResult
-	err := retry(func() error {
-		return e.update(ctx, func(x *txn) error {
-			x.now = now
-			res = FireResult{}
-			due, err := x.tx.ClaimDue(ctx, now, limit)
-			if err != nil {
+	err := e.update(ctx, func(x *txn) error {
+		x.now = now
+		res = FireResult{}
+		due, err := x.tx.ClaimDue(ctx, now, limit)
+		if err != nil {
+			return err
+		}
+		// One read for the batch's tasks instead of one per timer; a task
+		// whose two timers fire in one batch is seen as the first left it.
+		var ids []string
+		for _, tm := range due {
+			if !isOrderTimer(tm) && !isShopTimer(tm) && !isQuestionTimer(tm) {
+				ids = append(ids, tm.Subject)
+			}
+		}
+		loaded, err := x.tx.TasksByID(ctx, ids)
+		if err != nil {
+			return err
+		}
+		tasks := make(map[string]*task.Task, len(loaded))
+		var oids []string
+		for i := range loaded {
+			tasks[loaded[i].ID] = &loaded[i]
+			if complainsOnTimeout(loaded[i].Type) {
+				oids = append(oids, loaded[i].OrderID)
+			}
+		}
+		// The orders a timeout files a complaint on, and the tasks' shops,
+		// in one read each too.
+		if err := x.prefetchOrders(ctx, oids); err != nil {
+			return err
+		}
+		shops := make([]string, len(loaded))
+		for i := range loaded {
+			shops[i] = loaded[i].ShopID
+		}
+		if err := x.prefetchShops(ctx, shops); err != nil {
+			return err
+		}
+		firings := make([]task.Firing, 0, len(due))
+		for _, tm := range due {
+			late := now.Sub(tm.DueAt)
+			firings = append(firings, task.Firing{Subject: tm.Subject, Kind: tm.Kind, DueAt: tm.DueAt, FiredAt: now, Late: late})
+			res.Lateness = append(res.Lateness, late)
+			if late > res.MaxLate {
+				res.MaxLate = late
+			}
+			err := x.fire(ctx, tm, tasks)
+			switch {
+			case err == nil:
+				res.Fired++
+			case apperr.IsApp(err):
+				res.Skipped++
+				e.log.Warn("timer not taken", "subject", tm.Subject, "kind", tm.Kind, "err", err)
+			default:
 				return err
 			}
-			// One read for the batch's tasks instead of one per timer; a task
-			// whose two timers fire in one batch is seen as the first left it.
-			var ids []string
-			for _, tm := range due {
-				if !isOrderTimer(tm) && !isShopTimer(tm) && !isQuestionTimer(tm) {
-					ids = append(ids, tm.Subject)
-				}
-			}
-			loaded, err := x.tx.TasksByID(ctx, ids)
-			if err != nil {
-				return err
-			}
-			tasks := make(map[string]*task.Task, len(loaded))
-			var oids []string
-			for i := range loaded {
-				tasks[loaded[i].ID] = &loaded[i]
-				if complainsOnTimeout(loaded[i].Type) {
-					oids = append(oids, loaded[i].OrderID)
-				}
-			}
-			// The orders a timeout files a complaint on, and the tasks' shops,
-			// in one read each too.
-			if err := x.prefetchOrders(ctx, oids); err != nil {
-				return err
-			}
-			shops := make([]string, len(loaded))
-			for i := range loaded {
-				shops[i] = loaded[i].ShopID
-			}
-			if err := x.prefetchShops(ctx, shops); err != nil {
-				return err
-			}
-			firings := make([]task.Firing, 0, len(due))
-			for _, tm := range due {
-				late := now.Sub(tm.DueAt)
-				firings = append(firings, task.Firing{Subject: tm.Subject, Kind: tm.Kind, DueAt: tm.DueAt, FiredAt: now, Late: late})
-				res.Lateness = append(res.Lateness, late)
-				if late > res.MaxLate {
-					res.MaxLate = late
-				}
-				err := x.fire(ctx, tm, tasks)
-				switch {
-				case err == nil:
-					res.Fired++
-				case apperr.IsApp(err):
-					res.Skipped++
-					e.log.Warn("timer not taken", "subject", tm.Subject, "kind", tm.Kind, "err", err)
-				default:
-					return err
-				}
-			}
-			if len(firings) == 0 {
-				return nil
-			}
-			return x.tx.RecordFirings(ctx, firings)
-		})
+		}
+		if len(firings) == 0 {
+			return nil
+		}
+		return x.tx.RecordFirings(ctx, firings)
 	})
 	return res, err
 }
