@@ -190,8 +190,11 @@ func (e *Engine) AnswerWithPictures(ctx context.Context, actor task.Actor, quest
 			return err
 		}
 		out = a
-		return x.questionEvent(ctx, q, actor, "question_answered", "R-QA-2", r.Version, task.Public,
-			map[string]any{"answer_id": a.ID, "by": by, "suggestion_cancelled": cancelled, "pictures": len(pictures)})
+		data := map[string]any{"answer_id": a.ID, "by": by, "suggestion_cancelled": cancelled}
+		if len(pictures) > 0 {
+			data["pictures"] = len(pictures)
+		}
+		return x.questionEvent(ctx, q, actor, "question_answered", "R-QA-2", r.Version, task.Public, data)
 	})
 	return out, err
 }
