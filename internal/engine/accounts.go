@@ -48,11 +48,7 @@ func (e *Engine) CreatePerson(ctx context.Context, by task.Actor, p *auth.Person
 				return apperr.Invalid("role", "", "account %s is a %s account; its login's role is shop_%s", acc.ID, acc.Role, acc.Role)
 			}
 			p.ShopID = acc.ShopID
-			shop, err := x.shop(ctx, acc.ShopID)
-			if err != nil {
-				return err
-			}
-			r, err := x.rules(shop.Platform, x.now)
+			_, r, err := x.shopRules(ctx, acc.ShopID)
 			if err != nil {
 				return err
 			}

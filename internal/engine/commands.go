@@ -42,11 +42,7 @@ func (x *txn) buyerOrder(ctx context.Context, buyer task.Actor, orderID, rule, w
 	if buyer.Role != task.RoleBuyer || buyer.ID != o.BuyerID {
 		return nil, nil, nil, apperr.Forbidden("not_your_order", rule, "only the order's buyer may %s it", what)
 	}
-	shop, err := x.shop(ctx, o.ShopID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	r, err := x.rules(shop.Platform, x.now)
+	shop, r, err := x.shopRules(ctx, o.ShopID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -364,11 +360,7 @@ func (x *txn) chargeInvoicePoints(ctx context.Context, c *judgment.Complaint) er
 		IssuedAt: o.Invoice.IssuedAt, UpheldAt: x.now}) {
 		return nil
 	}
-	shop, err := x.shop(ctx, o.ShopID)
-	if err != nil {
-		return err
-	}
-	r, err := x.rules(shop.Platform, x.now)
+	shop, r, err := x.shopRules(ctx, o.ShopID)
 	if err != nil {
 		return err
 	}

@@ -150,11 +150,7 @@ func (x *txn) shippingUpheld(ctx context.Context, c *judgment.Complaint) error {
 	if err != nil {
 		return err
 	}
-	shop, err := x.shop(ctx, o.ShopID)
-	if err != nil {
-		return err
-	}
-	r, err := x.rules(shop.Platform, x.now)
+	shop, r, err := x.shopRules(ctx, o.ShopID)
 	if err != nil {
 		return err
 	}
@@ -213,11 +209,7 @@ func (x *txn) reverseCompensation(ctx context.Context, c *judgment.Complaint, re
 				return err
 			}
 		}
-		shop, err := x.shop(ctx, c.ShopID)
-		if err != nil {
-			return err
-		}
-		r, err := x.rules(shop.Platform, x.now)
+		_, r, err := x.shopRules(ctx, c.ShopID)
 		if err != nil {
 			return err
 		}
@@ -296,11 +288,7 @@ func (x *txn) reversePoints(ctx context.Context, shopID, orderID string, match f
 			reversed[p.ReversalOf] = true
 		}
 	}
-	shop, err := x.shop(ctx, shopID)
-	if err != nil {
-		return err
-	}
-	r, err := x.rules(shop.Platform, x.now)
+	_, r, err := x.shopRules(ctx, shopID)
 	if err != nil {
 		return err
 	}
@@ -367,11 +355,7 @@ func (e *Engine) OverturnJudgment(ctx context.Context, agent task.Actor, taskID,
 		if err := json.Unmarshal(judged.Data, &jd); err != nil {
 			return apperr.Internal(err)
 		}
-		shop, err := x.shop(ctx, t.ShopID)
-		if err != nil {
-			return err
-		}
-		r, err := x.rules(shop.Platform, x.now)
+		shop, r, err := x.shopRules(ctx, t.ShopID)
 		if err != nil {
 			return err
 		}

@@ -364,6 +364,19 @@ func (e *Engine) update(ctx context.Context, fn func(*txn) error) error {
 	return err
 }
 
+// shopRules reads a shop and the rules in force for its platform now.
+func (x *txn) shopRules(ctx context.Context, shopID string) (*commerce.Shop, *policy.RuleSet, error) {
+	shop, err := x.shop(ctx, shopID)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := x.rules(shop.Platform, x.now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return shop, r, nil
+}
+
 func (x *txn) rules(platform commerce.Platform, at time.Time) (*policy.RuleSet, error) {
 	r, err := x.e.pol.At(platform, at)
 	if err != nil {

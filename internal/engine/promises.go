@@ -34,6 +34,20 @@ const TimerTimePromise = "promise_time"
 // and says the order shipped late is compensated when it arrives.
 func timePromiseDue(deadline time.Time) time.Time { return deadline.Add(time.Second) }
 
+// claimRules reads a claim's order, its shop and the promise rules in force
+// for it (see promiseRules).
+func (x *txn) claimRules(ctx context.Context, c *judgment.Claim) (*commerce.Order, *commerce.Shop, *policy.RuleSet, error) {
+	o, err := x.order(ctx, "order_id", c.OrderID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	shop, r, err := x.promiseRules(ctx, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return o, shop, r, nil
+}
+
 // promiseRules returns the rules an order's promises follow: those in force
 // at its payment.
 func (x *txn) promiseRules(ctx context.Context, o *commerce.Order) (*commerce.Shop, *policy.RuleSet, error) {
@@ -423,11 +437,7 @@ func (e *Engine) JudgeClaim(ctx context.Context, agent task.Actor, claimID strin
 		if err := commerce.CheckFen("amount_fen", award); err != nil {
 			return err
 		}
-		o, err := x.order(ctx, "order_id", c.OrderID)
-		if err != nil {
-			return err
-		}
-		shop, r, err := x.promiseRules(ctx, o)
+		o, shop, r, err := x.claimRules(ctx, c)
 		if err != nil {
 			return err
 		}
@@ -546,11 +556,7 @@ func (e *Engine) ChooseRemedy(ctx context.Context, actor task.Actor, claimID, re
 // amount to the ledger (the deposit first where the promise says so); a
 // resend sets its deadline and timer.
 func (x *txn) setRemedy(ctx context.Context, c *judgment.Claim, actor task.Actor, remedy, by, why string) error {
-	o, err := x.order(ctx, "order_id", c.OrderID)
-	if err != nil {
-		return err
-	}
-	shop, r, err := x.promiseRules(ctx, o)
+	o, shop, r, err := x.claimRules(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -604,11 +610,7 @@ func (e *Engine) ShipResend(ctx context.Context, actor task.Actor, claimID, trac
 		if err := x.tx.StopTimer(ctx, c.ID, TimerClaimResend); err != nil {
 			return err
 		}
-		o, err := x.order(ctx, "order_id", c.OrderID)
-		if err != nil {
-			return err
-		}
-		_, r, err := x.promiseRules(ctx, o)
+		o, _, r, err := x.claimRules(ctx, c)
 		if err != nil {
 			return err
 		}

@@ -36,11 +36,7 @@ func (e *Engine) Ask(ctx context.Context, buyer task.Actor, productID, text stri
 		if err != nil {
 			return apperr.NotFoundAs(err, "product_id", "no product %q", productID)
 		}
-		shop, err := x.shop(ctx, p.ShopID)
-		if err != nil {
-			return err
-		}
-		r, err := x.rules(shop.Platform, x.now)
+		shop, r, err := x.shopRules(ctx, p.ShopID)
 		if err != nil {
 			return err
 		}
@@ -225,11 +221,7 @@ func (e *Engine) Subscribe(ctx context.Context, actor task.Actor, accountID, top
 		if actor.Role != task.RoleShopMain || actor.ID != acc.ID {
 			return apperr.Forbidden("role", "R-QA-1", "the main account %s sets its own subscriptions; %s %s may not", acc.ID, actor.Role, actor.ID)
 		}
-		shop, err := x.shop(ctx, acc.ShopID)
-		if err != nil {
-			return err
-		}
-		r, err := x.rules(shop.Platform, x.now)
+		_, r, err := x.shopRules(ctx, acc.ShopID)
 		if err != nil {
 			return err
 		}

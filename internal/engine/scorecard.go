@@ -287,11 +287,7 @@ func (x *txn) liabilityTimer(ctx context.Context, tm task.Timer) error {
 // it was upheld, added when it becomes upheld and taken back when an upheld
 // one is withdrawn or overturned; then it re-evaluates the takeover.
 func (x *txn) complaintChanged(ctx context.Context, before *judgment.Complaint, after judgment.Complaint) error {
-	shop, err := x.shop(ctx, after.ShopID)
-	if err != nil {
-		return err
-	}
-	r, err := x.rules(shop.Platform, x.now)
+	shop, r, err := x.shopRules(ctx, after.ShopID)
 	if err != nil {
 		return err
 	}

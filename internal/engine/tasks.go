@@ -24,11 +24,7 @@ func (x *txn) input(ctx context.Context, t *task.Task, o *commerce.Order, cmd ta
 	} else {
 		shopID = t.ShopID
 	}
-	shop, err := x.shop(ctx, shopID)
-	if err != nil {
-		return nil, err
-	}
-	r, err := x.rules(shop.Platform, x.now)
+	shop, r, err := x.shopRules(ctx, shopID)
 	if err != nil {
 		return nil, err
 	}

@@ -254,15 +254,7 @@ type questionViewOutput struct{ Body QuestionView }
 func (s *Server) getQuestion(ctx context.Context, in *getQuestionInput) (*questionViewOutput, error) {
 	var out QuestionView
 	err := s.eng.Store().View(ctx, func(tx store.ReadTx) error {
-		q, err := tx.Question(ctx, in.ID)
-		if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
-			return err
-		}
-		if q == nil || !q.Visible() {
-			// R-QA-4: a question judged not valid is never shown.
-			return apperr.NotFound("id", "no question %q", in.ID)
-		}
-		as, err := tx.Answers(ctx, []string{q.ID})
+		q, as, err := visibleQuestion(ctx, tx, in.ID)
 		if err != nil {
 			return err
 		}
@@ -290,14 +282,7 @@ type getAnswerPictureInput struct {
 func (s *Server) getAnswerPicture(ctx context.Context, in *getAnswerPictureInput) (*attachmentBytesOutput, error) {
 	var out *attachmentBytesOutput
 	err := s.eng.Store().View(ctx, func(tx store.ReadTx) error {
-		q, err := tx.Question(ctx, in.ID)
-		if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
-			return err
-		}
-		if q == nil || !q.Visible() {
-			return apperr.NotFound("id", "no question %q", in.ID)
-		}
-		as, err := tx.Answers(ctx, []string{q.ID})
+		q, as, err := visibleQuestion(ctx, tx, in.ID)
 		if err != nil {
 			return err
 		}
@@ -327,4 +312,21 @@ func (s *Server) getAnswerPicture(ctx context.Context, in *getAnswerPictureInput
 		return nil, err
 	}
 	return out, nil
+}
+
+// visibleQuestion reads a question and its answers for a reader: a question
+// judged not valid is never shown (R-QA-4), and answers as an unknown one.
+func visibleQuestion(ctx context.Context, tx store.ReadTx, id string) (*qa.Question, []qa.Answer, error) {
+	q, err := tx.Question(ctx, id)
+	if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
+		return nil, nil, err
+	}
+	if q == nil || !q.Visible() {
+		return nil, nil, apperr.NotFound("id", "no question %q", id)
+	}
+	as, err := tx.Answers(ctx, []string{q.ID})
+	if err != nil {
+		return nil, nil, err
+	}
+	return q, as, nil
 }
