@@ -23,11 +23,18 @@ type FireResult struct {
 // transaction through the same path as every other change. A crash before
 // commit leaves the timers in place; after commit they are gone with their
 // effects, so nothing fires twice.
+//
+// Lateness is counted to when a firing is seen, not to when its timer was
+// claimed: each firing record's late_ns is taken after the batch's work,
+// just before the commit, and the result's Lateness and MaxLate (what
+// /metrics shows) after the commit. The events keep now, the time the
+// deadline was decided at.
 func (e *Engine) FireDue(ctx context.Context, now time.Time, limit int) (FireResult, error) {
 	var res FireResult
+	var dues []task.Firing // the committed batch's firings
 	err := e.update(ctx, func(x *txn) error {
 		x.now = now
-		res = FireResult{}
+		res, dues = FireResult{}, nil
 		due, err := x.tx.ClaimDue(ctx, now, limit)
 		if err != nil {
 			return err
@@ -66,12 +73,7 @@ func (e *Engine) FireDue(ctx context.Context, now time.Time, limit int) (FireRes
 		}
 		firings := make([]task.Firing, 0, len(due))
 		for _, tm := range due {
-			late := now.Sub(tm.DueAt)
-			firings = append(firings, task.Firing{Subject: tm.Subject, Kind: tm.Kind, DueAt: tm.DueAt, FiredAt: now, Late: late})
-			res.Lateness = append(res.Lateness, late)
-			if late > res.MaxLate {
-				res.MaxLate = late
-			}
+			firings = append(firings, task.Firing{Subject: tm.Subject, Kind: tm.Kind, DueAt: tm.DueAt, FiredAt: now})
 			err := x.fire(ctx, tm, tasks)
 			switch {
 			case err == nil:
@@ -86,9 +88,32 @@ func (e *Engine) FireDue(ctx context.Context, now time.Time, limit int) (FireRes
 		if len(firings) == 0 {
 			return nil
 		}
+		done := e.seenAt(now)
+		for i := range firings {
+			firings[i].Late = done.Sub(firings[i].DueAt)
+		}
+		dues = firings
 		return x.tx.RecordFirings(ctx, firings)
 	})
+	if err == nil && len(dues) > 0 {
+		seen := e.seenAt(now)
+		res.Lateness = make([]time.Duration, len(dues))
+		for i, f := range dues {
+			res.Lateness[i] = seen.Sub(f.DueAt)
+			res.MaxLate = max(res.MaxLate, res.Lateness[i])
+		}
+	}
 	return res, err
+}
+
+// seenAt is the time a firing decided at now becomes visible: the engine's
+// clock, never before now (a manual clock may stand a hair before the due
+// time AdvanceTo fires at).
+func (e *Engine) seenAt(now time.Time) time.Time {
+	if t := e.clk.Now(); t.After(now) {
+		return t
+	}
+	return now
 }
 
 // orderTimers handle the order-level timers (subject: the order id) by
