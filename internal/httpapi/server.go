@@ -97,6 +97,7 @@ func New(cfg Config) *Server {
 	mux := http.NewServeMux()
 	hc := huma.DefaultConfig("aftersale — platform after-sales task centre (平台售后任务)", ver)
 	hc.CreateHooks = nil // no $schema links in responses
+	hc.DocsPath = ""     // served by mountDocs, from the binary (docs.go)
 	hc.FieldsOptionalByDefault = true
 	hc.Info.Description = "The JSON API of aftersale. Errors are application/problem+json; see docs/api.md for the problem types, idempotency, pagination and visibility."
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
@@ -113,6 +114,7 @@ func New(cfg Config) *Server {
 	s.api.UseMiddleware(checkIDs)
 	s.routes()
 	s.mountConsole(mux)
+	s.mountDocs(mux, hc.Info.Title)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, newProblem(http.StatusNotFound, "not_found", "route.not_found", "", langOf(r.Context()),
 			"no endpoint "+r.Method+" "+r.URL.Path+"; see /openapi.json"))
