@@ -44,6 +44,11 @@ func decodeError(raw []byte, t reflect.Type, err error) error {
 			return apperr.Invalid(path, "", "%s: %s", path, msg)
 		}
 	}
+	if path := duplicateMember(raw); path != "" {
+		// The decoder reads every value of a repeated member, the walk above
+		// only the last: a bad earlier one is named by the repetition.
+		return apperr.Invalid(path, "", "member %s is given more than once: a fact names each member once", path)
+	}
 	if te, ok := err.(*json.UnmarshalTypeError); ok && te.Field != "" {
 		return apperr.Invalid(te.Field, "", "%s must be a %s, not a JSON %s", te.Field, te.Type, te.Value)
 	}
@@ -82,14 +87,7 @@ func locate(v any, t reflect.Type, path string) (string, bool, string) {
 		slices.Sort(keys)
 		for _, k := range keys {
 			ft, ok := fieldOf(t, k)
-			name := k
-			if name == "" {
-				name = `""` // a member named "" is still named
-			}
-			p := name
-			if path != "" {
-				p = path + "." + name
-			}
+			p := joinPath(path, k)
 			if !ok {
 				return p, true, ""
 			}
@@ -122,6 +120,83 @@ func locate(v any, t reflect.Type, path string) (string, bool, string) {
 		return orRoot(path), false, strings.TrimPrefix(msg, "json: ")
 	}
 	return "", false, ""
+}
+
+// duplicateMember returns the path of the first object member of raw that is
+// given twice in its object (names compared as encoding/json matches them,
+// case-insensitively), or "" when there is none or raw is not JSON.
+func duplicateMember(raw []byte) string {
+	type frame struct {
+		path   string
+		object bool
+		seen   map[string]bool
+		key    string // object: the member whose value comes next
+		index  int    // array: the next element's index
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var stack []*frame
+	// next returns the path of the value about to be read.
+	next := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		f := stack[len(stack)-1]
+		if f.object {
+			return joinPath(f.path, f.key)
+		}
+		p := fmt.Sprintf("%s[%d]", f.path, f.index)
+		f.index++
+		return p
+	}
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if expectKey {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				expectKey = len(stack) > 0 && stack[len(stack)-1].object
+				continue
+			}
+			f := stack[len(stack)-1]
+			k, _ := tok.(string)
+			f.key = k
+			lk := strings.ToLower(k)
+			if f.seen[lk] {
+				return joinPath(f.path, k)
+			}
+			f.seen[lk] = true
+			expectKey = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{path: next(), object: true, seen: map[string]bool{}})
+			expectKey = true
+		case json.Delim('['):
+			stack = append(stack, &frame{path: next()})
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			expectKey = len(stack) > 0 && stack[len(stack)-1].object
+		default:
+			next()
+			expectKey = len(stack) > 0 && stack[len(stack)-1].object
+		}
+	}
+}
+
+// joinPath names member key under path as the refusals do; a member named
+// "" is named `""`.
+func joinPath(path, key string) string {
+	if key == "" {
+		key = `""`
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
 
 func orRoot(path string) string {

@@ -88,3 +88,19 @@ func TestDecodeFact_Strict(t *testing.T) {
 		t.Fatalf("a well-formed fact: %+v, %v", f, err)
 	}
 }
+
+// A member given twice is named by the refusal when its earlier value is
+// the bad one (found by FuzzFactJSON: the decoder read "at":"y" and the walk
+// saw only the later, good value, so the refusal named no field).
+func TestDecodeFact_DuplicateMemberNamed(t *testing.T) {
+	for _, c := range []struct{ body, field string }{
+		{`{"id":"f1","type":"chat_reply","at":"y","at":"2023-08-01T08:30:00+08:00","chat_reply":{"order_id":"o1"}}`, "at"},
+		{`{"id":"f1","type":"order","at":"2023-08-01T08:30:00+08:00","order":{"id":"o1","items":[{"sku":"a","SKU":7}]}}`, "order.items[0].SKU"},
+	} {
+		_, err := commerce.DecodeFact([]byte(c.body))
+		ae, ok := apperr.As(err)
+		if !ok || ae.Code != apperr.EINVALID || ae.Field != c.field {
+			t.Errorf("DecodeFact(%s) = %v, want invalid naming %s", c.body, err, c.field)
+		}
+	}
+}
