@@ -123,6 +123,9 @@ func (e *Engine) KeepContacting(ctx context.Context, buyer task.Actor, orderID s
 // collaborative task opened by the platform (R-COL-1).
 func (e *Engine) CreateTask(ctx context.Context, cmd task.Command) (*task.Task, error) {
 	cmd.Action = task.ActCreate
+	if err := checkCommandText(cmd); err != nil {
+		return nil, err
+	}
 	var out *task.Task
 	err := e.update(ctx, func(x *txn) error {
 		o, err := x.order(ctx, "order_id", cmd.OrderID)
@@ -139,6 +142,9 @@ func (e *Engine) CreateTask(ctx context.Context, cmd task.Command) (*task.Task, 
 func (e *Engine) Act(ctx context.Context, cmd task.Command) (*task.Task, error) {
 	if cmd.Action == task.ActCreate {
 		return e.CreateTask(ctx, cmd)
+	}
+	if err := checkCommandText(cmd); err != nil {
+		return nil, err
 	}
 	var out *task.Task
 	err := e.update(ctx, func(x *txn) error {
@@ -157,6 +163,37 @@ func (e *Engine) Act(ctx context.Context, cmd task.Command) (*task.Task, error) 
 		return err
 	})
 	return out, err
+}
+
+// maxDetails bounds how many request details a command may carry.
+const maxDetails = 32
+
+// checkCommandText bounds what a person writes into a command — its text,
+// its reply's text and the request details — as facts' texts are bounded
+// (commerce.MaxText characters of valid UTF-8; a detail's name
+// commerce.MaxShortText), before anything is read: the same refusal for
+// every task, yours or not, so it tells nothing.
+func checkCommandText(cmd task.Command) error {
+	if err := commerce.CheckText("text", cmd.Text, commerce.MaxText); err != nil {
+		return err
+	}
+	if cmd.Reply != nil {
+		if err := commerce.CheckText("reply.text", cmd.Reply.Text, commerce.MaxText); err != nil {
+			return err
+		}
+	}
+	if len(cmd.Details) > maxDetails {
+		return apperr.Invalid("details", "", "details has %d entries; the limit is %d", len(cmd.Details), maxDetails)
+	}
+	for k, v := range cmd.Details {
+		if err := commerce.CheckText("details", k, commerce.MaxShortText); err != nil {
+			return err
+		}
+		if err := commerce.CheckText("details."+k, v, commerce.MaxText); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // FileComplaint records a buyer's complaint about an order. It matters to
