@@ -96,7 +96,7 @@ func TestChecksCatchPlantedCases(t *testing.T) {
 	write(RulesDoc, "# Rules\n\n### R-URG-1\n\n### R-URG-2\n\n### R-LIA-1\n")
 	write("README.md", strings.Join([]string{
 		"[rules](docs/rules.md) and [policy](docs/rules.md#r-urg-1) and [web](https://example.com/" + "home/x)", // fine
-		"[spec](" + up + shared + "/spec/RULES.md)",                                                             // 2: the shared folder, and a link above the root
+		"[spec](" + up + shared + "/spec/" + "RULES.md)",                                                        // 2: the shared folder, and a link above the root
 		"see " + shared + "/seeds/000.txt",                                                                      // 3: the shared folder, without ../
 		"[up](docs/" + up + up + "elsewhere.md)",                                                                // 4: resolves above the root
 		"[gone](docs/missing.md)",                                                                               // 5: no such file
