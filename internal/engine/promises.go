@@ -501,15 +501,28 @@ const (
 	TimerClaimResend = "claim_resend"
 )
 
+// shopClaim reads a claim the shop answers (a remedy, a resend) and checks
+// that actor works for its shop (claimShop).
+func (x *txn) shopClaim(ctx context.Context, actor task.Actor, claimID string) (*judgment.Claim, error) {
+	c, err := x.tx.Claim(ctx, claimID)
+	if err != nil {
+		return nil, apperr.NotFoundAs(err, "claim_id", "no claim %q", claimID)
+	}
+	if err := x.claimShop(ctx, actor, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // claimShop checks that actor works for the claim's shop: its main account,
 // or a sub-account with the platform-task permission (R-ACC-1).
 func (x *txn) claimShop(ctx context.Context, actor task.Actor, c *judgment.Claim) error {
 	if actor.Role != task.RoleShopMain && actor.Role != task.RoleShopSub {
 		return apperr.Forbidden("role", "R-PRM-4", "only the shop answers an upheld claim, not a %s", actor.Role)
 	}
-	acc, err := x.tx.Account(ctx, actor.ID)
-	if err != nil || acc.ShopID != c.ShopID {
-		return apperr.Forbidden("not_your_shop", "", "account %s does not belong to shop %s", actor.ID, c.ShopID)
+	acc, err := x.shopAccount(ctx, actor, c.ShopID)
+	if err != nil {
+		return err
 	}
 	if (actor.Role == task.RoleShopMain) != (acc.Role == commerce.RoleMain) {
 		return apperr.Forbidden("role", "", "account %s is a %s account, not %s", actor.ID, acc.Role, actor.Role)
@@ -535,10 +548,7 @@ func (e *Engine) ChooseRemedy(ctx context.Context, actor task.Actor, claimID, re
 	var c *judgment.Claim
 	err := e.update(ctx, func(x *txn) error {
 		var err error
-		if c, err = x.tx.Claim(ctx, claimID); err != nil {
-			return apperr.NotFoundAs(err, "claim_id", "no claim %q", claimID)
-		}
-		if err := x.claimShop(ctx, actor, c); err != nil {
+		if c, err = x.shopClaim(ctx, actor, claimID); err != nil {
 			return err
 		}
 		if err := judgment.CheckRemedyChoice(c, remedy, x.now); err != nil {
@@ -591,10 +601,7 @@ func (e *Engine) ShipResend(ctx context.Context, actor task.Actor, claimID, trac
 	var c *judgment.Claim
 	err := e.update(ctx, func(x *txn) error {
 		var err error
-		if c, err = x.tx.Claim(ctx, claimID); err != nil {
-			return apperr.NotFoundAs(err, "claim_id", "no claim %q", claimID)
-		}
-		if err := x.claimShop(ctx, actor, c); err != nil {
+		if c, err = x.shopClaim(ctx, actor, claimID); err != nil {
 			return err
 		}
 		trackingNo = strings.TrimSpace(trackingNo)

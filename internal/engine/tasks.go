@@ -82,15 +82,25 @@ func (x *txn) tenantFirst(ctx context.Context, a task.Actor, shopID, buyerID str
 			return apperr.Forbidden("not_your_order", "", "buyer %s is not the buyer of this order", a.ID)
 		}
 	case task.RoleShopMain, task.RoleShopSub:
-		acc, err := x.tx.Account(ctx, a.ID)
-		if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
+		if _, err := x.shopAccount(ctx, a, shopID); err != nil {
 			return err
-		}
-		if err != nil || acc.ShopID != shopID {
-			return apperr.Forbidden("not_your_shop", "", "account %s does not belong to shop %s", a.ID, shopID)
 		}
 	}
 	return nil
+}
+
+// shopAccount returns the account a shop actor acts as when it belongs to
+// shopID; an account of another shop, or none, is not_your_shop (a store
+// failure stays a store failure).
+func (x *txn) shopAccount(ctx context.Context, a task.Actor, shopID string) (*commerce.Account, error) {
+	acc, err := x.tx.Account(ctx, a.ID)
+	if err != nil && apperr.CodeOf(err) != apperr.ENOTFOUND {
+		return nil, err
+	}
+	if err != nil || acc.ShopID != shopID {
+		return nil, apperr.Forbidden("not_your_shop", "", "account %s does not belong to shop %s", a.ID, shopID)
+	}
+	return acc, nil
 }
 
 // create runs a creation command and writes the new task. The actor's
